@@ -1,0 +1,48 @@
+# EventScale: `make run` serves everything locally, `make test` checks it all.
+# Both build the virtual environment from the lock file when it is missing or
+# stale, so a fresh clone needs nothing but Python 3.11+ and make.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced-$(UV_VERSION)
+
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test lint typecheck pytest bench migrate clean
+
+run: $(STAMP)
+	$(VENV)/bin/eventscale serve
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(VENV)/bin/eventscale migrate
+
+$(UV):
+	@$(PYTHON) -m venv $(TOOLS) || { \
+	  echo "Could not create a virtual environment: on Debian or Ubuntu," \
+	       "install python3-venv (apt-get install python3-venv)."; exit 1; }
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	@rm -f $(VENV)/.synced-*
+	@touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""HTTP routes of the auth function."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["auth"])

@@ -1,0 +1,5 @@
+"""HTTP routes of the events function."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["events"])

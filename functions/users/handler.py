@@ -1,0 +1,12 @@
+"""Lambda entry point of the users function."""
+
+from mangum import Mangum
+
+from functions.users.routes import router
+from shared.app import create_app
+from shared.settings import get_settings
+
+app = create_app("users", [router])
+handler = Mangum(
+    app, lifespan="off", api_gateway_base_path=get_settings().api_gateway_base_path
+)

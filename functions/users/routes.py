@@ -1,0 +1,5 @@
+"""HTTP routes of the users function."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["users"])

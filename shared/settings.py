@@ -1,0 +1,168 @@
+"""Configuration, read once from the environment and validated at start-up.
+
+Nothing else in the project reads ``os.environ``: every knob is a field here.
+"""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+JWT_SECRET_FILE = "jwt_secret"
+
+Environment = Literal["local", "test", "production"]
+
+
+class SettingsError(RuntimeError):
+    """A configuration that the service must not start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    environment: Environment = "local"
+    aws_lambda_function_name: str | None = None
+
+    database_url: str | None = None
+    database_pool_min: int = Field(default=1, ge=0)
+    database_pool_max: int = Field(default=10, ge=1)
+    database_prepare: bool | None = None
+    database_connect_timeout: float = Field(default=5, gt=0)
+    database_pool_timeout: float = Field(default=5, gt=0)
+    # Connections idle longer than this are checked before reuse: in Lambda
+    # a frozen container's connections may have died while it slept.
+    database_check_after_idle: float = Field(default=5, ge=0)
+
+    amqp_url: str | None = None
+    amqp_exchange: str = "eventscale"
+    amqp_queue: str = "eventscale.work"
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "eventscale"
+    jwt_audience: str = "eventscale-api"
+    access_token_minutes: int = Field(default=15, gt=0)
+    refresh_token_days: int = Field(default=14, gt=0)
+
+    cors_origins: Annotated[list[str], NoDecode] = [
+        "http://localhost:5173",
+        "http://127.0.0.1:5173",
+    ]
+
+    admin_email: str = "admin@example.com"
+    admin_password: SecretStr | None = None
+
+    data_dir: Path = Path(".data")
+    mail_dir: Path | None = None
+    email_backend: Literal["file", "ses", "console"] = "file"
+    email_from: str = "EventScale <no-reply@example.com>"
+    aws_region: str = "eu-west-1"
+
+    hold_seconds: int = Field(default=600, gt=0)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, lt=65536)
+    api_gateway_base_path: str = "/"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def lambda_is_production(self) -> "Settings":
+        if self.aws_lambda_function_name and self.environment == "local":
+            self.environment = "production"
+        return self
+
+    @model_validator(mode="after")
+    def production_needs_real_config(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        if not self.database_url:
+            raise ValueError("DATABASE_URL is required outside local runs")
+        if self.jwt_secret is None:
+            raise ValueError("JWT_SECRET is required outside local runs")
+        return self
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == "local"
+
+    @property
+    def mail_path(self) -> Path:
+        return self.mail_dir or self.data_dir / "mail"
+
+    @property
+    def prepare_statements(self) -> bool:
+        """Server-side prepared statements break behind a transaction pooler."""
+        if self.database_prepare is not None:
+            return self.database_prepare
+        host = urlsplit(self.database_url or "").hostname or ""
+        return "-pooler" not in host
+
+    @property
+    def jwt_key(self) -> str:
+        if self.jwt_secret is None:
+            raise SettingsError("JWT_SECRET is not configured")
+        return self.jwt_secret.get_secret_value()
+
+
+def load_settings() -> Settings:
+    """Read the environment; in a local run, fill in what can be generated."""
+    settings = Settings()
+    if settings.is_local and settings.jwt_secret is None:
+        settings.jwt_secret = SecretStr(_local_jwt_secret(settings.data_dir))
+    return settings
+
+
+def _local_jwt_secret(data_dir: Path) -> str:
+    """Generate the local signing secret once and keep it across restarts."""
+    path = data_dir / JWT_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return load_settings()
+
+
+_override: Settings | None = None
+
+
+def get_settings() -> Settings:
+    return _override or _cached()
+
+
+def configure(settings: Settings | None) -> None:
+    """Replace the process's settings (tests, and the local runner's embedded
+    database); ``None`` goes back to the environment."""
+    global _override
+    _override = settings
+    _cached.cache_clear()
