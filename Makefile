@@ -11,6 +11,8 @@ STAMP := $(VENV)/.synced-$(UV_VERSION)
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
+# Use the machine's trust store, as pip does (corporate proxies and mirrors).
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: run test lint typecheck pytest bench migrate clean
 

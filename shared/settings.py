@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     amqp_queue: str = "eventscale.work"
 
     jwt_secret: SecretStr | None = None
+    # Secrets that signed tokens before the last rotation: they still verify
+    # until removed, so rotating JWT_SECRET logs nobody out.
+    jwt_previous_secrets: Annotated[list[SecretStr], NoDecode] = []
     jwt_issuer: str = "eventscale"
     jwt_audience: str = "eventscale-api"
     access_token_minutes: int = Field(default=15, gt=0)
@@ -75,6 +78,13 @@ class Settings(BaseSettings):
     def split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("jwt_previous_secrets", mode="before")
+    @classmethod
+    def split_previous_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [secret.strip() for secret in value.split(",") if secret.strip()]
         return value
 
     @field_validator("log_level", mode="before")

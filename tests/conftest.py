@@ -2,8 +2,10 @@
 emptied after every test so tests pass in any order."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -15,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared import db, migrations
 from shared import settings as settings_module
 from shared.local import build_local_app
+from shared.passwords import hash_password
 from shared.settings import Settings
+from shared.tokens import issue_access_token
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
@@ -144,3 +148,63 @@ def local_app(base_settings: Settings) -> FastAPI:
 def client(settings: Settings, local_app: FastAPI) -> Iterator[TestClient]:
     """Every function's routes in one app, as ``make run`` serves them."""
     yield from open_client(local_app)
+
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class TestUser:
+    id: UUID
+    email: str
+    password: str
+    role: str
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def test_password_hash() -> str:
+    return hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def make_user(
+    settings: Settings, database_url: str, test_password_hash: str
+) -> Callable[..., TestUser]:
+    """Insert a user straight into the database and give it a bearer token."""
+
+    def make(
+        role: str = "customer",
+        *,
+        email: str | None = None,
+        full_name: str = "Test Person",
+        is_active: bool = True,
+    ) -> TestUser:
+        email = email or f"{role}-{uuid.uuid4().hex[:10]}@example.com"
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(
+                "INSERT INTO users (email, full_name, role, is_active, password_hash) "
+                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (email, full_name, role, is_active, test_password_hash),
+            ).fetchone()
+        assert row is not None
+        token = issue_access_token(row[0], role).token
+        headers = {"Authorization": f"Bearer {token}"}
+        return TestUser(row[0], email, TEST_PASSWORD, role, headers)
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., TestUser]) -> TestUser:
+    return make_user("admin")
+
+
+@pytest.fixture
+def organizer(make_user: Callable[..., TestUser]) -> TestUser:
+    return make_user("organizer")
+
+
+@pytest.fixture
+def customer(make_user: Callable[..., TestUser]) -> TestUser:
+    return make_user("customer")
