@@ -155,6 +155,8 @@ TEST_PASSWORD = "correct horse battery"
 
 @dataclass(frozen=True)
 class TestUser:
+    __test__ = False  # a fixture's product, not a test class
+
     id: UUID
     email: str
     password: str
