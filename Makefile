@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Use the machine's trust store, as pip does (corporate proxies and mirrors).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: run test lint typecheck pytest bench migrate clean
+.PHONY: run test lint typecheck pytest fuzz migrate clean
 
 run: $(STAMP)
 	$(VENV)/bin/eventscale serve
@@ -30,6 +30,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# A longer fuzzing run than the one `make test` includes.
+fuzz: $(STAMP)
+	$(VENV)/bin/pytest tests/test_fuzz.py --fuzz-examples=200
 
 migrate: $(STAMP)
 	$(VENV)/bin/eventscale migrate
