@@ -2,7 +2,9 @@
 safety net for unexpected errors, and the outbox hand-off after a request."""
 
 import json
+import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -32,6 +34,7 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         pending = outbox.start_request(request_id)
         exchange = _Exchange(send, request_id, self.max_body_bytes)
+        started_at = time.perf_counter()
         try:
             if _declared_length(scope) > self.max_body_bytes:
                 await exchange.fail(PayloadTooLarge())
@@ -42,6 +45,7 @@ class RequestContextMiddleware:
             if not exchange.started:
                 await exchange.fail(_InternalError())
         finally:
+            _log_request(scope, exchange.status, started_at)
             request_id_var.reset(token)
         await outbox.after_request(pending)
 
@@ -57,6 +61,7 @@ class _Exchange:
         self._received = 0
         self.too_large = False
         self.started = False
+        self.status = 0
 
     def wrap_receive(self, receive: Receive) -> Receive:
         async def capped() -> Message:
@@ -77,6 +82,7 @@ class _Exchange:
             return
         if message["type"] == "http.response.start":
             self.started = True
+            self.status = message["status"]
             headers = [
                 *message.get("headers", []),
                 (REQUEST_ID_HEADER, self._request_id),
@@ -86,6 +92,7 @@ class _Exchange:
 
     async def fail(self, error: AppError) -> None:
         self.started = True
+        self.status = error.status_code
         body = json.dumps(error.body()).encode()
         headers: list[tuple[bytes, bytes]] = [
             (b"content-type", b"application/json"),
@@ -100,6 +107,20 @@ class _Exchange:
         }
         await self._send(start)
         await self._send({"type": "http.response.body", "body": body})
+
+
+def _log_request(scope: Scope, status: int, started_at: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "request.completed",
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started_at) * 1000, 2),
+        },
+    )
 
 
 class _InternalError(AppError):
