@@ -165,6 +165,10 @@ class SharedChannel:
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
 
+    @property
+    def is_open(self) -> bool:
+        return self._channel is not None and self._channel.is_open
+
     def channel(self) -> BlockingChannel:
         if self._channel is None or not self._channel.is_open:
             self.close()

@@ -87,20 +87,35 @@ def publish_rows(rows: Sequence[dict[str, Any]]) -> list[UUID]:
     shared = shared_channel()
     published: list[UUID] = []
     with shared.lock:
-        try:
-            channel = shared.channel()
-            exchange = shared.topology.exchange
-            for row in rows:
-                broker.publish(channel, exchange, row["topic"], envelope_for(row))
-                published.append(row["id"])
-        except broker.BrokerError as exc:
-            _failed_at = time.monotonic()
-            shared.close()
-            log.warning(
-                "outbox.broker_unavailable",
-                extra={"reason": type(exc).__name__, "waiting": len(rows)},
-            )
+        # A reused connection may have died unseen (a Lambda frozen between
+        # invocations, a missed heartbeat): it earns one fresh try.
+        tries = 2 if shared.is_open else 1
+        for attempt in range(1, tries + 1):
+            try:
+                _publish_each(shared, rows[len(published) :], published)
+                break
+            except broker.BrokerError as exc:
+                shared.close()
+                if attempt == tries:
+                    _failed_at = time.monotonic()
+                    waiting = len(rows) - len(published)
+                    reason = type(exc).__name__
+                    fields = {"reason": reason, "waiting": waiting}
+                    log.warning("outbox.broker_unavailable", extra=fields)
     return published
+
+
+def _publish_each(
+    shared: "SharedChannel", rows: Sequence[dict[str, Any]], published: list[UUID]
+) -> None:
+    from shared import broker
+
+    channel = shared.channel()
+    for row in rows:
+        broker.publish(
+            channel, shared.topology.exchange, row["topic"], envelope_for(row)
+        )
+        published.append(row["id"])
 
 
 def envelope_for(row: dict[str, Any]) -> "Envelope":

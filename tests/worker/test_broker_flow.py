@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 import json
+import threading
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -207,3 +208,40 @@ def test_event_cancellation_emails_every_buyer_once_despite_a_failure_halfway(
     recipients = sorted(str(message["To"]) for message in emails())
     assert recipients == [f"buyer{n}@example.com" for n in range(6)]
     assert failed == ["buyer3@example.com"]
+
+
+def test_after_commit_publishing_sends_each_row_once_with_its_id_and_request(
+    amqp_settings: Settings, insert_outbox: InsertOutbox, database_url: str
+) -> None:
+    message_id = insert_outbox("user.registered", {"user_id": "u"}, "req-77")
+
+    asyncio.run(publish_after_commit_then_close([message_id]))
+    asyncio.run(publish_after_commit_then_close([message_id]))
+
+    assert unpublished(database_url) == 0
+    assert queue_length(amqp_settings, amqp_settings.amqp_queue) == 1
+    sent = first_message(amqp_settings, amqp_settings.amqp_queue)
+    assert sent["message_id"] == str(message_id)
+    assert sent["headers"]["request_id"] == "req-77"
+    assert sent["payload"] == {"user_id": "u"}
+
+
+def test_relays_running_at_once_publish_every_row_exactly_once(
+    amqp_settings: Settings, insert_outbox: InsertOutbox, database_url: str
+) -> None:
+    for _ in range(120):
+        insert_outbox("order.refunded", order_refunded())
+    counts: list[int] = []
+
+    def relay() -> None:
+        counts.append(publisher.relay(batch_size=10))
+
+    relays = [threading.Thread(target=relay) for _ in range(4)]
+    for thread in relays:
+        thread.start()
+    for thread in relays:
+        thread.join()
+
+    assert sum(counts) == 120
+    assert unpublished(database_url) == 0
+    assert queue_length(amqp_settings, amqp_settings.amqp_queue) == 120
