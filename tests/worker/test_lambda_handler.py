@@ -98,11 +98,16 @@ def test_a_batch_message_that_fails_goes_to_its_retry_queue(
     )
 
     assert summary == {"retry": 1}
-    topology = broker.Topology.from_settings(amqp_settings)
+    # Its retry queue's TTL hands it back to the work queue, one attempt on.
     wait_until(
-        lambda: queue_length(amqp_settings, topology.retry_queue(2)) == 1,
-        "the message in the second retry queue",
+        lambda: queue_length(amqp_settings, amqp_settings.amqp_queue) == 1,
+        "the message back in the work queue",
     )
+    with open_channel(amqp_settings) as channel:
+        method, properties, _ = channel.basic_get(amqp_settings.amqp_queue)
+    assert method is not None
+    assert properties.headers["attempt"] == 2
+    assert properties.headers["x-death"][0]["queue"].endswith(".retry.600ms")
 
 
 def test_a_batch_delivered_again_sends_nothing_twice(
