@@ -96,14 +96,22 @@ def consume_until_stopped(settings: Settings, stop: threading.Event) -> None:
         try:
             consumer.run(stop.is_set, relay)
             backoff = 1.0
-        except broker.BrokerError as exc:
-            log.warning(
-                "worker.broker_lost",
-                extra={"reason": type(exc).__name__, "retry_in": backoff},
-            )
+        except Exception as exc:
+            _report_interruption(exc, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
     log.info("worker.stopped", extra=dict(consumer.counts))
+
+
+def _report_interruption(exc: Exception, retry_in: float) -> None:
+    if isinstance(exc, broker.BrokerError):
+        reason = type(exc).__name__
+        log.warning(
+            "worker.broker_lost", extra={"reason": reason, "retry_in": retry_in}
+        )
+    else:
+        # Unacked messages go back to the queue; a fresh start may pass.
+        log.exception("worker.consumer_failed", extra={"retry_in": retry_in})
 
 
 class PeriodicRelay:

@@ -19,6 +19,7 @@ from functions.worker.handlers import HANDLERS
 from functions.worker.schemas import Message
 from shared import db, publisher
 from shared.db import SyncConn
+from shared.errors import AppError
 from shared.logs import get_logger, request_id_var
 from shared.sqlfile import load_queries
 
@@ -53,8 +54,16 @@ def process(message: Message) -> Result:
     except Exception as exc:
         result = failure(message, exc)
     if result.new_message_ids:
-        publisher.publish_ids(result.new_message_ids)
+        _publish_fan_out(result.new_message_ids)
     return result
+
+
+def _publish_fan_out(ids: list[UUID]) -> None:
+    try:
+        publisher.publish_ids(ids)
+    except AppError as exc:
+        # The rows are committed: the relay publishes them later.
+        log.warning("outbox.publish_failed", extra={"reason": exc.error_code})
 
 
 def process_in(conn: SyncConn, message: Message) -> Result:

@@ -30,6 +30,7 @@ from tests.worker.conftest import (
     text_of,
     wait_until,
 )
+from tests.worker.proxy import CuttableProxy
 
 Emails = Callable[[], list[EmailMessage]]
 InsertOutbox = Callable[..., UUID]
@@ -248,3 +249,42 @@ def test_relays_running_at_once_publish_every_row_exactly_once(
     assert sum(counts) == 120
     assert unpublished(database_url) == 0
     assert queue_length(amqp_settings, amqp_settings.amqp_queue) == 120
+
+
+def test_the_consumer_reconnects_after_losing_the_broker(
+    amqp_settings: Settings,
+    insert_outbox: InsertOutbox,
+    emails: Emails,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert amqp_settings.amqp_url is not None
+    proxy = CuttableProxy(amqp_settings.amqp_url)
+    through_proxy = amqp_settings.model_copy(update={"amqp_url": proxy.url})
+    try:
+        with RunningConsumer(through_proxy):
+            publisher.publish_ids([insert_outbox("order.confirmed", order_confirmed())])
+            wait_until(lambda: len(emails()) == 1, "the first email")
+
+            proxy.cut()
+            publisher.publish_ids([insert_outbox("order.refunded", order_refunded())])
+            wait_until(lambda: len(emails()) == 2, "an email after reconnecting")
+    finally:
+        proxy.close()
+    assert "worker.broker_lost" in caplog.messages
+
+
+def test_publishing_survives_a_connection_that_died_since_its_last_use(
+    amqp_settings: Settings, insert_outbox: InsertOutbox, database_url: str
+) -> None:
+    assert amqp_settings.amqp_url is not None
+    proxy = CuttableProxy(amqp_settings.amqp_url)
+    settings_module.configure(amqp_settings.model_copy(update={"amqp_url": proxy.url}))
+    try:
+        assert publisher.publish_ids([insert_outbox("user.registered", {})]) == 1
+        proxy.cut()  # as when a Lambda container is frozen, then thawed
+        assert publisher.publish_ids([insert_outbox("user.registered", {})]) == 1
+    finally:
+        publisher.close()
+        proxy.close()
+    assert unpublished(database_url) == 0
+    assert queue_length(amqp_settings, amqp_settings.amqp_queue) == 2
