@@ -32,6 +32,10 @@ def run(stop: threading.Event) -> None:
         except AppError as exc:
             log.warning("worker.inline_failed", extra={"reason": exc.error_code})
             handled = 0
+        except Exception:
+            # Beside the local API the worker must outlive its own bugs.
+            log.exception("worker.inline_crashed")
+            handled = 0
         if not handled:
             stop.wait(get_settings().worker_poll_interval)
 
