@@ -39,6 +39,8 @@ def worker_process(settings: Settings, database_url: str) -> subprocess.Popen[st
         "EMAIL_BACKEND": "file",
         "MAIL_DIR": str(settings.mail_path),
         "WORKER_POLL_INTERVAL": "0.1",
+        # The same retry queues as the test's topology, which it deletes.
+        "WORKER_RETRY_DELAYS": ",".join(map(str, settings.worker_retry_delays)),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "shared.cli", "worker"],
