@@ -3,6 +3,7 @@ after a failed message was routed onwards), reconnection with backoff, and a
 stop that finishes the message in hand first. Unacked prefetched messages go
 back to the queue when the channel closes."""
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -46,7 +47,9 @@ class Consumer:
             self._consume(channel, should_stop, tick, stop_when_idle)
         finally:
             if connection.is_open:
-                connection.close()
+                # A connection that broke mid-close has nothing left to lose.
+                with contextlib.suppress(*broker.BrokerError):
+                    connection.close()
 
     def _consume(
         self,
