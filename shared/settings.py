@@ -41,6 +41,21 @@ class Settings(BaseSettings):
     amqp_url: str | None = None
     amqp_exchange: str = "eventscale"
     amqp_queue: str = "eventscale.work"
+    # Publishing after a request runs on the request's time: a dead broker
+    # must cost little, and is not tried again for a while after a failure.
+    amqp_publish_timeout: float = Field(default=2, gt=0)
+    amqp_publish_cooldown: float = Field(default=5, ge=0)
+
+    worker_max_attempts: int = Field(default=5, ge=1)
+    # Waits before each retry, growing; the last one repeats if attempts
+    # outnumber it.
+    worker_retry_delays: Annotated[list[float], NoDecode] = [5, 30, 120, 600]
+    worker_prefetch: int = Field(default=10, ge=1)
+    worker_relay_interval: float = Field(default=30, gt=0)
+    worker_poll_interval: float = Field(default=1, gt=0)
+    worker_drain_margin: float = Field(default=10, ge=0)
+    purge_login_attempts_hours: int = Field(default=24, gt=0)
+    purge_processed_messages_days: int = Field(default=30, gt=0)
 
     jwt_secret: SecretStr | None = None
     # Secrets that signed tokens before the last rotation: they still verify
@@ -73,18 +88,20 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, gt=0, lt=65536)
     api_gateway_base_path: str = "/"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator(
+        "cors_origins", "jwt_previous_secrets", "worker_retry_delays", mode="before"
+    )
     @classmethod
-    def split_origins(cls, value: object) -> object:
+    def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("jwt_previous_secrets", mode="before")
+    @field_validator("worker_retry_delays")
     @classmethod
-    def split_previous_secrets(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [secret.strip() for secret in value.split(",") if secret.strip()]
+    def delays_positive(cls, value: list[float]) -> list[float]:
+        if not value or any(delay <= 0 for delay in value):
+            raise ValueError("needs at least one delay, each above zero")
         return value
 
     @field_validator("log_level", mode="before")
