@@ -12,7 +12,7 @@ LIMIT %(limit)s OFFSET %(offset)s;
 SELECT count(*) AS total FROM users WHERE {filters};
 
 -- name: filter_text
--- Part of the email or the name; the pattern escapes % _ and \ itself.
+-- Part of the email or the name; the pattern escapes LIKE wildcards itself.
 (email ILIKE %(pattern)s OR full_name ILIKE %(pattern)s)
 
 -- name: filter_role

@@ -54,7 +54,7 @@ def configure(settings: Settings) -> Iterator[Callable[..., Settings]]:
     """Change some settings for one test; the `settings` fixture restores."""
 
     def apply(**changes: object) -> Settings:
-        changed = settings.model_copy(update=changes)
+        changed = Settings.model_validate({**settings.model_dump(), **changes})
         settings_module.configure(changed)
         return changed
 
