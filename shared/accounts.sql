@@ -19,6 +19,10 @@ SET full_name = coalesce(%(full_name)s, full_name),
     role = coalesce(%(role)s, role),
     is_active = coalesce(%(is_active)s, is_active),
     password_hash = coalesce(%(password_hash)s, password_hash),
+    tokens_valid_after = CASE
+        WHEN %(password_hash)s::text IS NULL THEN tokens_valid_after
+        ELSE date_trunc('second', now())
+    END,
     updated_at = now()
 WHERE id = %(id)s
 RETURNING id, email, full_name, role, is_active, created_at, updated_at,

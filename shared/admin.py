@@ -57,12 +57,14 @@ def _new_admin(settings: Settings) -> NewAdmin:
 
 
 def _upsert_admin(conn: SyncConn, admin: NewAdmin) -> None:
-    conn.execute(
+    row = conn.execute(
         queries["upsert_admin"],
         {
             "email": admin.email,
             "full_name": "Administrator",
             "password_hash": hash_password(admin.password),
         },
-    )
+    ).fetchone()
+    assert row is not None
+    conn.execute(queries["revoke_refresh_tokens"], {"user_id": row["id"]})
     log.info("admin.created", extra={"email": admin.email})

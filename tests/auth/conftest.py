@@ -1,16 +1,20 @@
 """Fixtures for the auth and users tests: logging in through the API."""
 
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2 as httpx
+import jwt
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from shared import settings as settings_module
 from shared.settings import Settings
-from tests.conftest import TestUser
+from shared.tokens import key_id
+from tests.conftest import TEST_JWT_SECRET, TestUser
 
 Login = Callable[..., httpx.Response]
 
@@ -63,3 +67,23 @@ def configure(settings: Settings) -> Iterator[Callable[..., Settings]]:
 
 def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
+
+
+def claims_for(user: TestUser, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "iat": now,
+        "exp": now + 600,
+        "iss": "eventscale",
+        "aud": "eventscale-api",
+        "jti": uuid.uuid4().hex,
+    }
+    return {**claims, **changes}
+
+
+def signed(claims: dict[str, Any], secret: str = TEST_JWT_SECRET) -> str:
+    return jwt.encode(
+        claims, secret, algorithm="HS256", headers={"kid": key_id(secret)}
+    )

@@ -5,7 +5,6 @@ import base64
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,30 +14,10 @@ from fastapi.testclient import TestClient
 
 from shared.settings import Settings
 from shared.tokens import key_id
-from tests.auth.conftest import bearer
+from tests.auth.conftest import bearer, claims_for, signed
 from tests.conftest import TEST_JWT_SECRET, TestUser
 
 Tokens = Callable[[TestUser], dict[str, Any]]
-
-
-def claims_for(user: TestUser, **changes: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "sub": str(user.id),
-        "role": user.role,
-        "iat": now,
-        "exp": now + 600,
-        "iss": "eventscale",
-        "aud": "eventscale-api",
-        "jti": uuid.uuid4().hex,
-    }
-    return {**claims, **changes}
-
-
-def signed(claims: dict[str, Any], secret: str = TEST_JWT_SECRET) -> str:
-    return jwt.encode(
-        claims, secret, algorithm="HS256", headers={"kid": key_id(secret)}
-    )
 
 
 def me_status(client: TestClient, token: str) -> int:

@@ -1,11 +1,12 @@
 """Every row of the Auth table of API.md, through the HTTP API."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.auth.conftest import Login, bearer
+from tests.auth.conftest import Login, bearer, claims_for, signed
 from tests.conftest import TestUser
 
 USER_FIELDS = {
@@ -295,6 +296,16 @@ class TestMe:
         assert client.post("/auth/refresh", json=refresh).status_code == 401
         assert login(customer.email, customer.password).status_code == 401
         assert login(customer.email, "a brand new one").status_code == 200
+
+    def test_password_change_refuses_access_tokens_issued_before_it(
+        self, client: TestClient, customer: TestUser
+    ) -> None:
+        earlier = bearer(signed(claims_for(customer, iat=int(time.time()) - 5)))
+        body = {"password": "a brand new one", "current_password": customer.password}
+
+        client.patch("/auth/me", json=body, headers=earlier)
+
+        assert client.get("/auth/me", headers=earlier).status_code == 401
 
     def test_new_password_follows_the_length_rule(
         self, client: TestClient, customer: TestUser

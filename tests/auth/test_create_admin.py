@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from tests.auth.conftest import Login
 from tests.conftest import TEST_JWT_SECRET
 
@@ -40,6 +42,23 @@ def test_creates_an_admin_who_can_log_in(database_url: str, login: Login) -> Non
     assert result.returncode == 0, result.stderr
     response = login("boss@example.com", "boss password")
     assert response.status_code == 200
+
+
+def test_running_it_again_sets_a_new_password_and_ends_old_sessions(
+    database_url: str, client: TestClient, login: Login
+) -> None:
+    run_create_admin(database_url, "boss@example.com", ADMIN_PASSWORD="first one!")
+    first_login = login("boss@example.com", "first one!").json()
+    session = {"refresh_token": first_login["refresh_token"]}
+
+    result = run_create_admin(
+        database_url, "boss@example.com", ADMIN_PASSWORD="second one"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert login("boss@example.com", "first one!").status_code == 401
+    assert login("boss@example.com", "second one").status_code == 200
+    assert client.post("/auth/refresh", json=session).status_code == 401
 
 
 def test_without_a_password_or_a_terminal_it_refuses(database_url: str) -> None:

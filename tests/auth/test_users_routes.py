@@ -1,13 +1,14 @@
 """Every row of the Users table of API.md: the admin's users table."""
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.auth.conftest import Login
+from tests.auth.conftest import Login, bearer, claims_for, signed
 from tests.conftest import TestUser
 
 Query = Callable[..., list[tuple[Any, ...]]]
@@ -247,6 +248,19 @@ class TestUpdate:
         client.patch(f"/users/{customer.id}", json=change, headers=admin.headers)
 
         assert client.post("/auth/refresh", json=session).status_code == 401
+
+    def test_a_password_reset_refuses_the_users_earlier_access_tokens(
+        self, client: TestClient, admin: TestUser, customer: TestUser
+    ) -> None:
+        earlier = bearer(signed(claims_for(customer, iat=int(time.time()) - 5)))
+
+        client.patch(
+            f"/users/{customer.id}",
+            json={"password": "reset by admin"},
+            headers=admin.headers,
+        )
+
+        assert client.get("/auth/me", headers=earlier).status_code == 401
 
     def test_deactivated_users_access_token_stops_working(
         self, client: TestClient, admin: TestUser, customer: TestUser
