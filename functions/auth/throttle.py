@@ -6,9 +6,11 @@ from psycopg import sql
 from shared.db import AsyncConn
 from shared.errors import TooManyRequests
 from shared.locks import LockClass
+from shared.logs import get_logger
 from shared.settings import get_settings
 from shared.sqlfile import load_queries
 
+log = get_logger(__name__)
 queries = load_queries(__file__)
 
 
@@ -37,6 +39,7 @@ async def admit(conn: AsyncConn, email: str, client_ip: str) -> None:
         ),
     )
     if wait > 0:
+        log.warning("auth.login_throttled", extra={"client_ip": client_ip})
         raise TooManyAttempts(retry_after=wait)
     await conn.execute(
         queries["record_attempt"], {"email": email, "client_ip": client_ip}

@@ -153,6 +153,16 @@ class TestLogin:
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_credentials"
 
+    def test_oauth2_form_with_a_username_that_is_no_email_is_just_wrong(
+        self, client: TestClient
+    ) -> None:
+        form = {"username": "not an email", "password": "whatever"}
+
+        response = client.post("/auth/token", data=form)
+
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_credentials"
+
 
 class TestRefresh:
     def test_answers_a_new_pair_and_the_used_token_stops_working(

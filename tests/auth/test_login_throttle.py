@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import threading
 from collections.abc import Callable
 
 from shared.settings import Settings
@@ -31,6 +32,25 @@ def test_unknown_emails_are_throttled_like_known_ones(login: Login) -> None:
     fail_times(login, "nobody@example.com", 5)
 
     assert login("nobody@example.com", "wrong password").status_code == 429
+
+
+def test_concurrent_guesses_cannot_slip_past_the_limit(
+    login: Login, customer: TestUser
+) -> None:
+    start = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        start.wait()
+        statuses.append(login(customer.email, "wrong password").status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [401] * 5 + [429] * 15
 
 
 def test_a_successful_login_clears_the_emails_count(
