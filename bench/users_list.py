@@ -42,6 +42,7 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("filter role=organizer", {"role": "organizer"}),
     ("filter is_active=false", {"is_active": "false"}),
     ("search+filter+sort", {"q": "smith", "is_active": "true", "sort": "email"}),
+    ("role=organizer sort=-full_name", {"role": "organizer", "sort": "-full_name"}),
     ("page 200 of -created_at", {"page": "200"}),
 ] + [
     (f"sort={direction}{column}", {"sort": f"{direction}{column}"})

@@ -12,7 +12,7 @@ SELECT 'user' || i || '@' || (ARRAY['example.com', 'mail.test', 'corp.example'])
                      'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Wirth',
                      'Smith', 'Jones', 'Garcia'])[1 + (i / 10) %% 13]
            || ' ' || i,
-       CASE WHEN i %% 100 = 0 THEN 'organizer' ELSE 'customer' END,
+       CASE WHEN i %% 97 = 0 THEN 'organizer' ELSE 'customer' END,
        i %% 17 <> 0,
        %(password_hash)s,
        now() - (i %% 730) * interval '1 day' - (i %% 86400) * interval '1 second',

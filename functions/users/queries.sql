@@ -12,11 +12,13 @@ LIMIT %(limit)s OFFSET %(offset)s;
 SELECT count(*) AS total FROM users WHERE {filters};
 
 -- name: filter_text
--- Part of the email or the name; the pattern escapes LIKE wildcards itself.
-(email ILIKE %(pattern)s OR full_name ILIKE %(pattern)s)
+-- Part of the email or the name, in any case; the pattern escapes LIKE
+-- wildcards itself. Emails are stored lower-case already. LIKE on lower()
+-- scans about twice as fast as ILIKE, for searches no index can serve.
+(email LIKE lower(%(pattern)s) OR lower(full_name) LIKE lower(%(pattern)s))
 
 -- name: prefer_index_scans
--- For this transaction only: the planner prices ILIKE as cheap and, when a
+-- For this transaction only: the planner prices LIKE as cheap and, when a
 -- search matches a few percent of users, counts them by scanning every row
 -- (hundreds of ms at 100,000 users) instead of through the trigram indexes
 -- (tens). Where pg_trgm is missing a scan is still the only plan, and taken.

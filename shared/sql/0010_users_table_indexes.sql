@@ -2,8 +2,8 @@
 -- own order (the id makes equal values page stably), and searching by part
 -- of an email or a name uses trigram indexes where pg_trgm exists.
 
+-- Emails are unique, so their own unique index already sorts them.
 CREATE INDEX users_created_at_idx ON users (created_at, id);
-CREATE INDEX users_email_sort_idx ON users (email, id);
 CREATE INDEX users_full_name_idx ON users (full_name, id);
 -- Users who never logged in come last in both directions, which one index
 -- cannot serve both ways.
@@ -24,7 +24,7 @@ BEGIN
         END;
         CREATE INDEX users_email_trgm_idx ON users USING gin (email gin_trgm_ops);
         CREATE INDEX users_full_name_trgm_idx
-            ON users USING gin (full_name gin_trgm_ops);
+            ON users USING gin (lower(full_name) gin_trgm_ops);
     END IF;
 END
 $$;

@@ -14,7 +14,7 @@ def index_names(query: Query) -> set[str]:
 def test_every_sort_has_its_index(query: Query) -> None:
     assert {
         "users_created_at_idx",
-        "users_email_sort_idx",
+        "users_email_key",
         "users_full_name_idx",
         "users_last_login_asc_idx",
         "users_last_login_desc_idx",
