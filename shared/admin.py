@@ -3,8 +3,9 @@
 import secrets
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
+from shared import accounts
 from shared.db import SyncConn, sync_transaction
 from shared.locks import LockClass
 from shared.logs import get_logger
@@ -25,7 +26,7 @@ class NewAdmin:
 
 def normalise_email(email: str) -> str:
     try:
-        return validate_email(email, check_deliverability=False).normalized.lower()
+        return accounts.normalise_email(email)
     except EmailNotValidError as exc:
         raise SettingsError(f"not a valid email address: {email}") from exc
 
@@ -56,12 +57,14 @@ def _new_admin(settings: Settings) -> NewAdmin:
 
 
 def _upsert_admin(conn: SyncConn, admin: NewAdmin) -> None:
-    conn.execute(
+    row = conn.execute(
         queries["upsert_admin"],
         {
             "email": admin.email,
             "full_name": "Administrator",
             "password_hash": hash_password(admin.password),
         },
-    )
+    ).fetchone()
+    assert row is not None
+    conn.execute(queries["revoke_refresh_tokens"], {"user_id": row["id"]})
     log.info("admin.created", extra={"email": admin.email})

@@ -3,6 +3,7 @@ route declares."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -11,14 +12,14 @@ from fastapi.security import OAuth2PasswordBearer
 
 from shared import db
 from shared.errors import Forbidden, Unauthorized
-from shared.tokens import InvalidToken, decode_access_token
+from shared.tokens import AccessClaims, InvalidToken, decode_access_token
 
 Role = Literal["admin", "organizer", "customer"]
 
 # The docs' Authorize button logs in through the OAuth2 password form.
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
-CALLER_SQL = "SELECT role, is_active FROM users WHERE id = %(id)s"
+CALLER_SQL = "SELECT role, is_active, tokens_valid_after FROM users WHERE id = %(id)s"
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,9 @@ async def current_caller(
 ) -> Caller:
     """The caller behind a valid token whose account is still active.
 
-    The role comes from the database, not the token, so a demotion or a
-    deactivation takes effect at once rather than when the token expires.
+    The role comes from the database, not the token, so a demotion, a
+    deactivation or a password change takes effect at once rather than when
+    the token expires.
     """
     if not token:
         raise Unauthorized()
@@ -47,7 +49,13 @@ async def current_caller(
         row = await cursor.fetchone()
     if row is None or not row["is_active"]:
         raise InvalidToken("This account no longer exists or is disabled.")
+    if _issued_before(claims, row["tokens_valid_after"]):
+        raise InvalidToken("This session ended when the password changed.")
     return Caller(claims.user_id, row["role"])
+
+
+def _issued_before(claims: AccessClaims, valid_after: datetime | None) -> bool:
+    return valid_after is not None and claims.issued_at < valid_after.timestamp()
 
 
 async def optional_caller(

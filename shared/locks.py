@@ -15,3 +15,5 @@ class LockClass(IntEnum):
     SEAT = 4
     IDEMPOTENCY = 5
     USER = 6
+    LOGIN_EMAIL = 7
+    LOGIN_ADDRESS = 8

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, gt=0)
     refresh_token_days: int = Field(default=14, gt=0)
 
+    # Failed logins allowed per email and per client address within the
+    # window before logins answer 429; a successful login clears the email's.
+    login_attempts_per_email: int = Field(default=5, gt=0)
+    login_attempts_per_address: int = Field(default=50, gt=0)
+    login_attempt_window_seconds: int = Field(default=900, gt=0)
+
     cors_origins: Annotated[list[str], NoDecode] = [
         "http://localhost:5173",
         "http://127.0.0.1:5173",

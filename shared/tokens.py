@@ -27,6 +27,7 @@ class AccessClaims:
     user_id: UUID
     role: str
     token_id: str
+    issued_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def decode_access_token(token: str) -> AccessClaims:
             issuer=settings.jwt_issuer,
             options={"require": REQUIRED_CLAIMS},
         )
-        return AccessClaims(UUID(claims["sub"]), str(claims["role"]), claims["jti"])
+        return AccessClaims(
+            UUID(claims["sub"]), str(claims["role"]), claims["jti"], int(claims["iat"])
+        )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken() from exc
