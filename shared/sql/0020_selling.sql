@@ -151,12 +151,22 @@ CREATE FUNCTION sales_idempotency_store(
     WHERE p_key IS NOT NULL
 $$;
 
+CREATE FUNCTION sales_iso(p_at timestamptz)
+RETURNS text LANGUAGE sql STABLE AS $$
+    -- The same ISO 8601 form the API's pydantic models write: UTC as "Z",
+    -- microseconds only when there are any.
+    SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN date_part('microseconds', p_at)::integer % 1000000 = 0
+           THEN '' ELSE to_char(p_at AT TIME ZONE 'UTC', '.US') END
+        || 'Z'
+$$;
+
 -- The JSON the API answers ---------------------------------------------------
 
 CREATE FUNCTION sales_event_summary(p_event uuid)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
-        'id', id, 'name', name, 'venue', venue, 'starts_at', starts_at
+        'id', id, 'name', name, 'venue', venue, 'starts_at', sales_iso(starts_at)
     )
     FROM events WHERE id = p_event
 $$;
@@ -184,7 +194,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'ticket_type_id', t.ticket_type_id,
         'seat', s.label,
         'status', t.status,
-        'checked_in_at', t.checked_in_at,
+        'checked_in_at', sales_iso(t.checked_in_at),
         'order_id', t.order_id
     )
     FROM tickets t LEFT JOIN seats s ON s.id = t.seat_id
@@ -201,8 +211,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'total_cents', o.total_cents,
         'currency', o.currency,
         'payment_reference', o.payment_reference,
-        'created_at', o.created_at,
-        'refunded_at', o.refunded_at,
+        'created_at', sales_iso(o.created_at),
+        'refunded_at', sales_iso(o.refunded_at),
         'tickets', coalesce((
             SELECT jsonb_agg(jsonb_build_object(
                 'id', t.id,
@@ -211,7 +221,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
                 'ticket_type_id', t.ticket_type_id,
                 'seat', s.label,
                 'status', t.status,
-                'checked_in_at', t.checked_in_at
+                'checked_in_at', sales_iso(t.checked_in_at)
             ) ORDER BY tt.position, s.position, t.id)
             FROM tickets t
             JOIN ticket_types tt ON tt.id = t.ticket_type_id
@@ -231,7 +241,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'status', CASE
             WHEN r.status = 'held' AND r.expires_at <= clock_timestamp()
             THEN 'expired' ELSE r.status END,
-        'expires_at', r.expires_at,
+        'expires_at', sales_iso(r.expires_at),
         'items', coalesce((
             SELECT jsonb_agg(jsonb_build_object(
                 'ticket_type_id', i.ticket_type_id,
@@ -256,7 +266,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         ), '[]'::jsonb),
         'total_cents', r.total_cents,
         'currency', r.currency,
-        'created_at', r.created_at,
+        'created_at', sales_iso(r.created_at),
         'order_id', (SELECT o.id FROM orders o WHERE o.reservation_id = r.id)
     )
     FROM reservations r WHERE r.id = p_reservation
@@ -638,7 +648,7 @@ BEGIN
     IF v_res.status = 'expired' OR v_res.expires_at <= clock_timestamp() THEN
         PERFORM sales_fail(
             'reservation_expired', 'This reservation has expired; hold again.',
-            jsonb_build_object('expires_at', v_res.expires_at)
+            jsonb_build_object('expires_at', sales_iso(v_res.expires_at))
         );
     END IF;
 
@@ -864,8 +874,11 @@ BEGIN
     IF v_ticket.checked_in_at IS NOT NULL THEN
         PERFORM sales_fail(
             'already_checked_in',
-            format('This ticket was already scanned at %s.', v_ticket.checked_in_at),
-            jsonb_build_object('checked_in_at', v_ticket.checked_in_at)
+            format(
+                'This ticket was already scanned at %s.',
+                sales_iso(v_ticket.checked_in_at)
+            ),
+            jsonb_build_object('checked_in_at', sales_iso(v_ticket.checked_in_at))
         );
     END IF;
     UPDATE tickets SET checked_in_at = clock_timestamp() WHERE id = v_ticket.id;
