@@ -22,7 +22,7 @@ from functions.purchase.schemas import (
 from shared import db, outbox, statement
 from shared.auth import Caller
 from shared.db import AsyncConn
-from shared.errors import NotFound
+from shared.errors import AppError, NotFound
 from shared.logs import get_logger, request_id_var
 from shared.pagination import PageRequest, fetch_page
 from shared.schemas import Page
@@ -139,7 +139,15 @@ async def confirm(
         "payment_reference": payment_reference,
         "request_id": request_id_var.get(),
     }
-    row = await _call("confirm", params)
+    try:
+        row = await _call("confirm", params)
+    except AppError as exc:
+        if exc.error_code == "reservation_expired":
+            log.warning(
+                "reservation.expired_at_confirm",
+                extra={"reservation_id": str(reservation_id)},
+            )
+        raise
     order = OrderOut.model_validate(row["body"])
     log.info("order.confirmed", extra={"order_id": str(order.id)})
     return order
