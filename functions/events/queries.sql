@@ -63,6 +63,10 @@ SELECT (SELECT count(*) FROM matching) AS total,
            (SELECT jsonb_agg(event ORDER BY starts_at, id) FROM page), '[]'::jsonb
        ) AS items;
 
+-- name: lock_event_for_change
+-- Wait for the sales in flight and hold new ones until this change commits.
+SELECT sales_lock_event_for_change(%(id)s);
+
 -- name: update_event
 -- Template: the assignments are composed from the fields a PATCH sets.
 UPDATE events SET {assignments}, updated_at = now() WHERE id = %(id)s;

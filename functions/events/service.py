@@ -185,6 +185,7 @@ def _duplicate(exc: pg_errors.UniqueViolation) -> Conflict:
 async def update_event(caller: Caller, event_id: UUID, patch: EventPatch) -> EventOut:
     async with db.transaction() as conn:
         await _managed_event(conn, caller, event_id)
+        await conn.execute(queries["lock_event_for_change"], {"id": event_id})
         current = await _event(conn, event_id)
         _check_patch(current, patch)
         changes = patch.event_changes()

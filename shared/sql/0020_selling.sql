@@ -59,6 +59,15 @@ BEGIN
     END IF;
 END $$;
 
+-- For an organiser's change to an event (its capacity, its ticket types):
+-- taken before the change writes anything, so that it waits for the sales
+-- in flight instead of holding rows they need.
+CREATE FUNCTION sales_lock_event_for_change(p_event uuid)
+RETURNS void LANGUAGE plpgsql SET lock_timeout = '2s' AS $$
+BEGIN
+    PERFORM sales_lock_event(p_event, true);
+END $$;
+
 CREATE FUNCTION sales_lock_ticket_types(p_ids uuid[])
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE

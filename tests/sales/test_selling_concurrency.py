@@ -320,3 +320,61 @@ def test_a_stuck_lock_answers_busy_instead_of_hanging(
     assert blocked.status_code == 503
     assert blocked.json()["error"] == "busy"
     assert blocked.headers["retry-after"] == "1"
+
+
+def test_capacity_changes_during_a_storm_never_deadlock_or_undercut_sales(
+    client: TestClient,
+    make_event: EventFactory,
+    make_user: Callable[..., TestUser],
+    organizer: TestUser,
+    database_url: str,
+) -> None:
+    event = make_event(
+        ticket_types=[
+            {"name": "A", "price_cents": 100, "quantity": 40},
+            {"name": "B", "price_cents": 100, "quantity": 40},
+        ]
+    )
+    ids = [t["id"] for t in event["ticket_types"]]
+    buyers = [make_user().id for _ in range(30)]
+    outcome, statuses = Outcome(), Counter[int]()
+
+    def organiser(barrier: threading.Barrier) -> None:
+        barrier.wait()
+        for quantity in (30, 60, 20, 80, 25, 45):
+            patch = {
+                "name": f"Renamed {quantity}",
+                "ticket_types": [
+                    {"id": ids[0], "quantity": quantity, "price_cents": quantity},
+                    {"id": ids[1], "quantity": quantity},
+                ],
+            }
+            response = client.patch(
+                f"/events/{event['id']}", json=patch, headers=organizer.headers
+            )
+            statuses[response.status_code] += 1
+
+    def buyer(user: UUID, seed: int, barrier: threading.Barrier) -> None:
+        order = ids if seed % 2 else list(reversed(ids))
+        chosen = {"items": [{"ticket_type_id": i, "quantity": 1} for i in order]}
+        params = {
+            "user": user,
+            "event": event["id"],
+            "key": None,
+            "hash": b"h",
+            "selection": Jsonb(chosen),
+        }
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            barrier.wait()
+            for _ in range(3):
+                attempt(conn, PURCHASE, params, outcome)
+
+    with together(len(buyers) + 1) as (pool, barrier):
+        runs = [pool.submit(organiser, barrier)]
+        runs += [pool.submit(buyer, u, n, barrier) for n, u in enumerate(buyers)]
+        for run in runs:
+            run.result()
+
+    assert set(outcome.refusals) <= {"sold_out"}
+    assert set(statuses) <= {200, 409}
+    assert_inventory_consistent(database_url, event["id"])
