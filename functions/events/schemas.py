@@ -100,7 +100,8 @@ class EventPatch(BaseModel):
 
     @model_validator(mode="after")
     def no_nulls_for_required(self) -> Self:
-        for field in ("name", "venue", "starts_at", "currency", "max_per_order"):
+        required = ("name", "description", "venue", "starts_at", "currency")
+        for field in (*required, "max_per_order"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TestUser
@@ -259,6 +260,23 @@ class TestUpdateEvent:
 
         assert response.status_code == 422
         assert response.json()["error"] == "invalid_dates"
+
+    @pytest.mark.parametrize("field", ["name", "description", "starts_at"])
+    def test_required_fields_cannot_be_emptied(
+        self,
+        client: TestClient,
+        make_event: EventFactory,
+        organizer: TestUser,
+        field: str,
+    ) -> None:
+        event = make_event()
+
+        response = client.patch(
+            f"/events/{event['id']}", json={field: None}, headers=organizer.headers
+        )
+
+        assert response.status_code == 422
+        assert response.json()["error"] == "validation_error"
 
 
 class TestPublishAndDelete:

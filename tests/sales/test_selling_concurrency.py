@@ -225,6 +225,21 @@ def sells_the_rest_and_not_one_more(
         assert extra.json()["error"] == "sold_out"
 
 
+def one_of_each(event: Json, user: UUID, reverse: bool) -> Json:
+    """Procedure parameters buying one ticket of every type, listed forwards
+    or backwards."""
+    ids = [t["id"] for t in event["ticket_types"]]
+    order = list(reversed(ids)) if reverse else ids
+    chosen = {"items": [{"ticket_type_id": i, "quantity": 1} for i in order]}
+    return {
+        "user": user,
+        "event": event["id"],
+        "key": None,
+        "hash": b"h",
+        "selection": Jsonb(chosen),
+    }
+
+
 def test_opposite_order_selections_never_deadlock(
     make_event: EventFactory,
     make_user: Callable[..., TestUser],
@@ -238,20 +253,11 @@ def test_opposite_order_selections_never_deadlock(
             {"name": "C", "price_cents": 100, "quantity": 10_000},
         ],
     )
-    ids = [t["id"] for t in event["ticket_types"]]
     buyers = [make_user().id for _ in range(40)]
     outcome = Outcome()
 
     def storm(user: UUID, seed: int, barrier: threading.Barrier) -> int:
-        order = ids if seed % 2 else list(reversed(ids))
-        chosen = {"items": [{"ticket_type_id": i, "quantity": 1} for i in order]}
-        params = {
-            "user": user,
-            "event": event["id"],
-            "key": None,
-            "hash": b"h",
-            "selection": Jsonb(chosen),
-        }
+        params = one_of_each(event, user, reverse=seed % 2 == 0)
         done = 0
         with psycopg.connect(database_url, autocommit=True) as conn:
             barrier.wait()
@@ -355,15 +361,7 @@ def test_capacity_changes_during_a_storm_never_deadlock_or_undercut_sales(
             statuses[response.status_code] += 1
 
     def buyer(user: UUID, seed: int, barrier: threading.Barrier) -> None:
-        order = ids if seed % 2 else list(reversed(ids))
-        chosen = {"items": [{"ticket_type_id": i, "quantity": 1} for i in order]}
-        params = {
-            "user": user,
-            "event": event["id"],
-            "key": None,
-            "hash": b"h",
-            "selection": Jsonb(chosen),
-        }
+        params = one_of_each(event, user, reverse=seed % 2 == 0)
         with psycopg.connect(database_url, autocommit=True) as conn:
             barrier.wait()
             for _ in range(3):
