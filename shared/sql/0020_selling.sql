@@ -37,8 +37,6 @@ CREATE INDEX reservation_items_live_seat_holds_idx
 CREATE INDEX reservations_held_expiry_idx ON reservations (expires_at)
     WHERE status = 'held';
 CREATE INDEX tickets_ticket_type_idx ON tickets (ticket_type_id);
-CREATE INDEX orders_reservation_idx ON orders (reservation_id)
-    WHERE reservation_id IS NOT NULL;
 
 -- Helpers ------------------------------------------------------------------
 
@@ -424,12 +422,14 @@ BEGIN
     -- Judged after the locks: whoever held them before has committed by now.
     taken_at := clock_timestamp();
 
-    SELECT t.id, t.name, greatest(t.quantity - t.sold - sales_held(t.id, taken_at), 0)
-        AS available
+    SELECT t.id, t.name, greatest(left_over.available, 0) AS available
     INTO v_short
     FROM jsonb_to_recordset(v_wanted) AS w(ticket_type_id uuid, quantity integer)
     JOIN ticket_types t ON t.id = w.ticket_type_id
-    WHERE t.quantity - t.sold - sales_held(t.id, taken_at) < w.quantity
+    CROSS JOIN LATERAL (
+        SELECT t.quantity - t.sold - sales_held(t.id, taken_at) AS available
+    ) left_over
+    WHERE left_over.available < w.quantity
     ORDER BY t.position LIMIT 1;
     IF FOUND THEN
         PERFORM sales_fail(
