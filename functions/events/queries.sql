@@ -83,6 +83,10 @@ RETURNING id, seating;
 -- Change a general admission quantity, refused below what is sold or held.
 SELECT sales_set_quantity(%(id)s, %(quantity)s);
 
+-- name: set_seats
+-- Replace the seats of an assigned-seating type, keeping those still listed.
+SELECT sales_set_seats(%(id)s, %(seats)s::text[]);
+
 -- name: publish_event
 -- Draft to published; nothing when the event is in another state.
 UPDATE events SET status = 'published', updated_at = now()

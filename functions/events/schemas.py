@@ -48,7 +48,8 @@ class TicketTypeCreate(BaseModel):
 
 
 class TicketTypePatch(BaseModel):
-    """An existing ticket type (by ``id``) to change."""
+    """An existing ticket type (by ``id``) to change. ``seats`` is the new
+    full list of an assigned-seating type's labels."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +57,15 @@ class TicketTypePatch(BaseModel):
     name: Name | None = None
     price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
     quantity: int | None = Field(default=None, ge=0, le=1_000_000)
+    seats: list[SeatLabel] | None = Field(default=None, min_length=1, max_length=10_000)
+
+    @model_validator(mode="after")
+    def labels_unique(self) -> Self:
+        if self.seats is not None and len(set(self.seats)) != len(self.seats):
+            raise ValueError("seat labels must be unique within an event")
+        if self.seats is not None and self.quantity is not None:
+            raise ValueError("give either quantity (general) or seats (assigned)")
+        return self
 
 
 class EventFields(BaseModel):

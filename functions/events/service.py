@@ -237,14 +237,26 @@ async def _change_ticket_type(
         raise NotFound(
             "This event has no such ticket type.", code="ticket_type_not_found"
         )
-    if change.quantity is None:
+    capacity = _capacity_change(row["seating"], change)
+    if capacity is None:
         return
-    if row["seating"] == "assigned":
+    try:
+        with refusals_as_errors():
+            await conn.execute(queries[capacity], params)
+    except pg_errors.UniqueViolation as exc:
+        raise _duplicate(exc) from exc
+
+
+def _capacity_change(seating: str, change: TicketTypePatch) -> str | None:
+    """The query that changes this type's capacity, if the change asks to."""
+    if change.quantity is None and change.seats is None:
+        return None
+    if (seating == "assigned") != (change.seats is not None):
         raise Unprocessable(
-            "An assigned-seating type holds exactly its seats.", code="assigned_seating"
+            "Change general admission by quantity and assigned seating by seats.",
+            code="seating_mismatch",
         )
-    with refusals_as_errors():
-        await conn.execute(queries["set_capacity"], params)
+    return "set_seats" if change.seats is not None else "set_capacity"
 
 
 async def publish_event(caller: Caller, event_id: UUID) -> EventOut:

@@ -864,6 +864,67 @@ BEGIN
     UPDATE ticket_types SET quantity = p_quantity WHERE id = p_ticket_type;
 END $$;
 
+-- Replace the seats of an assigned-seating type with a new list of labels.
+-- New labels are added after the others; a label left out is removed only if
+-- no ticket or reservation ever named it (sold or held: capacity_below_sold).
+CREATE FUNCTION sales_set_seats(p_ticket_type uuid, p_labels text[])
+RETURNS void
+LANGUAGE plpgsql SET lock_timeout = '2s' SET TimeZone = 'UTC' AS $$
+DECLARE
+    v_type ticket_types;
+    v_now timestamptz;
+    v_dropped text[];
+BEGIN
+    SELECT * INTO v_type FROM ticket_types
+    WHERE id = p_ticket_type AND seating = 'assigned';
+    IF NOT FOUND THEN
+        PERFORM sales_fail(
+            'ticket_type_not_found', 'This event has no such assigned-seating type.'
+        );
+    END IF;
+    PERFORM sales_lock_event(v_type.event_id, true);
+    PERFORM sales_lock_ticket_types(ARRAY[p_ticket_type]);
+    v_now := clock_timestamp();
+    v_dropped := ARRAY(
+        SELECT label FROM seats
+        WHERE ticket_type_id = p_ticket_type AND label <> ALL (p_labels)
+          AND sales_seat_status(id, v_now) <> 'available'
+        ORDER BY position
+    );
+    IF cardinality(v_dropped) > 0 THEN
+        PERFORM sales_fail(
+            'capacity_below_sold', 'These seats are sold or held.',
+            jsonb_build_object('seats', v_dropped)
+        );
+    END IF;
+    v_dropped := ARRAY(
+        SELECT s.label FROM seats s
+        WHERE s.ticket_type_id = p_ticket_type AND s.label <> ALL (p_labels)
+          AND (EXISTS (SELECT 1 FROM tickets t WHERE t.seat_id = s.id)
+               OR EXISTS (SELECT 1 FROM reservation_items i WHERE i.seat_id = s.id))
+        ORDER BY s.position
+    );
+    IF cardinality(v_dropped) > 0 THEN
+        PERFORM sales_fail(
+            'invalid_state', 'Seats that were ever sold or held cannot be removed.',
+            jsonb_build_object('seats', v_dropped)
+        );
+    END IF;
+
+    DELETE FROM seats
+    WHERE ticket_type_id = p_ticket_type AND label <> ALL (p_labels);
+    INSERT INTO seats (event_id, ticket_type_id, label, position)
+    SELECT v_type.event_id, p_ticket_type, given.label,
+           (SELECT coalesce(max(position), -1) FROM seats
+            WHERE ticket_type_id = p_ticket_type) + given.n
+    FROM unnest(p_labels) WITH ORDINALITY AS given (label, n)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM seats s
+        WHERE s.ticket_type_id = p_ticket_type AND s.label = given.label
+    );
+    UPDATE ticket_types SET quantity = cardinality(p_labels) WHERE id = p_ticket_type;
+END $$;
+
 CREATE FUNCTION sales_check_in(p_code text, p_caller uuid, p_is_admin boolean)
 RETURNS jsonb
 LANGUAGE plpgsql SET lock_timeout = '2s' SET TimeZone = 'UTC' AS $$

@@ -229,6 +229,64 @@ class TestUpdateEvent:
         assert accepted.status_code == 200
         assert accepted.json()["ticket_types"][0]["available"] == 0
 
+    def test_seats_are_added_and_free_ones_removed(
+        self,
+        client: TestClient,
+        seated_event: Json,
+        organizer: TestUser,
+        customer: TestUser,
+    ) -> None:
+        url = f"/events/{seated_event['id']}"
+        client.post(
+            f"{url}/reservations", json={"seats": ["A-1"]}, headers=customer.headers
+        )
+        seats = ["A-1", "A-2", "B-1"]
+        patch = {"ticket_types": [{"id": type_id(seated_event), "seats": seats}]}
+
+        response = client.patch(url, json=patch, headers=organizer.headers)
+
+        assert response.status_code == 200
+        stalls = response.json()["ticket_types"][0]
+        assert (stalls["quantity"], stalls["available"]) == (3, 2)
+        seat_map = client.get(f"{url}/seats").json()
+        assert [(s["label"], s["status"]) for s in seat_map[:3]] == [
+            ("A-1", "held"),
+            ("A-2", "available"),
+            ("B-1", "available"),
+        ]
+
+    def test_sold_or_held_seats_cannot_be_removed(
+        self,
+        client: TestClient,
+        seated_event: Json,
+        organizer: TestUser,
+        customer: TestUser,
+    ) -> None:
+        url = f"/events/{seated_event['id']}"
+        client.post(
+            f"{url}/purchase", json={"seats": ["A-2"]}, headers=customer.headers
+        )
+        patch = {"ticket_types": [{"id": type_id(seated_event), "seats": ["A-1"]}]}
+
+        response = client.patch(url, json=patch, headers=organizer.headers)
+
+        assert response.status_code == 409
+        assert response.json()["error"] == "capacity_below_sold"
+        assert response.json()["seats"] == ["A-2"]
+        assert len(client.get(f"{url}/seats").json()) == 3
+
+    def test_assigned_seating_changes_by_seats_not_quantity(
+        self, client: TestClient, seated_event: Json, organizer: TestUser
+    ) -> None:
+        patch = {"ticket_types": [{"id": type_id(seated_event), "quantity": 9}]}
+
+        response = client.patch(
+            f"/events/{seated_event['id']}", json=patch, headers=organizer.headers
+        )
+
+        assert response.status_code == 422
+        assert response.json()["error"] == "seating_mismatch"
+
     def test_other_organisers_get_404_and_admins_may_edit(
         self,
         client: TestClient,
