@@ -65,15 +65,36 @@ def buyer(
             latencies.append(time.perf_counter() - began)
 
 
+def pgbench_command(url: str, setup: dict[str, Any]) -> str:
+    variables = {
+        "user": setup["users"][0],
+        "event": setup["event"],
+        "ticket_type": setup["ticket_type"],
+    }
+    defines = " ".join(f"-D {name}={value}" for name, value in variables.items())
+    return (
+        f"pgbench -n -M prepared -c 16 -j 2 -T 10 -f bench/purchase.pgbench "
+        f"{defines} '{url}'"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database_url")
     parser.add_argument("--buyers", type=int, default=32)
     parser.add_argument("--quantity", type=int, default=5000)
     parser.add_argument("--holds", type=int, default=16, help="live holds meanwhile")
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="create the event and print a pgbench command instead of running",
+    )
     args = parser.parse_args()
 
     setup = prepare(args.database_url, args.buyers, args.quantity, args.holds)
+    if args.prepare_only:
+        print(pgbench_command(args.database_url, setup))
+        return
     barrier = threading.Barrier(args.buyers)
     began = time.perf_counter()
     with ThreadPoolExecutor(args.buyers) as pool:
