@@ -1,5 +1,208 @@
 """HTTP routes of the purchase function."""
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi.security import OAuth2PasswordBearer
+
+from functions.purchase import service
+from functions.purchase.schemas import (
+    ConfirmBody,
+    OrderOut,
+    PurchaseBody,
+    ReservationOut,
+    Selection,
+    TicketOut,
+)
+from shared.auth import CurrentCaller, StaffCaller
+from shared.errors import Unauthorized
+from shared.pagination import Pagination
+from shared.schemas import Page, error_responses
+from shared.tokens import decode_access_token
 
 router = APIRouter(tags=["purchase"])
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+async def buyer_id(token: Annotated[str | None, Depends(_bearer)]) -> UUID:
+    """The caller's id from the token alone: the selling procedures check
+    that the account is still active in the same round trip as the work."""
+    if not token:
+        raise Unauthorized()
+    return decode_access_token(token).user_id
+
+
+BuyerId = Annotated[UUID, Depends(buyer_id)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Replays the first answer to the same request for 24 hours.",
+    ),
+]
+
+AUTH = {401: "not_authenticated, invalid_token"}
+SELLING = {
+    **AUTH,
+    404: "event_not_found, ticket_type_not_found, seat_not_found",
+    409: "sold_out, seat_unavailable (with seats), sales_closed, idempotency_conflict",
+    422: "limit_exceeded, seat_selection_required, validation_error",
+    503: "busy: try again (Retry-After)",
+}
+
+
+async def raw_request(request: Request) -> service.RawRequest:
+    return service.RawRequest(request.method, request.url.path, await request.body())
+
+
+Raw = Annotated[service.RawRequest, Depends(raw_request)]
+
+
+def stored(answer: service.StoredAnswer) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(
+        answer.body, answer.status_code, headers, media_type="application/json"
+    )
+
+
+@router.post(
+    "/events/{event_id}/reservations",
+    response_model=ReservationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(SELLING),
+)
+async def hold(
+    user_id: BuyerId,
+    event_id: UUID,
+    selection: Selection,
+    raw: Raw,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return stored(
+        await service.hold(user_id, event_id, selection, idempotency_key, raw)
+    )
+
+
+@router.post(
+    "/events/{event_id}/purchase",
+    response_model=OrderOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(SELLING),
+)
+async def purchase(
+    user_id: BuyerId,
+    event_id: UUID,
+    body: PurchaseBody,
+    raw: Raw,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return stored(await service.purchase(user_id, event_id, body, idempotency_key, raw))
+
+
+@router.get(
+    "/reservations/{reservation_id}",
+    response_model=ReservationOut,
+    responses=error_responses({**AUTH, 404: "reservation_not_found"}),
+)
+async def get_reservation(
+    caller: CurrentCaller, reservation_id: UUID
+) -> ReservationOut:
+    return await service.get_reservation(caller, reservation_id)
+
+
+@router.post(
+    "/reservations/{reservation_id}/confirm",
+    response_model=OrderOut,
+    responses=error_responses(
+        {
+            **AUTH,
+            404: "reservation_not_found",
+            409: "reservation_expired, reservation_released",
+        }
+    ),
+)
+async def confirm(
+    user_id: BuyerId, reservation_id: UUID, body: ConfirmBody | None = None
+) -> OrderOut:
+    reference = body.payment_reference if body else None
+    return await service.confirm(user_id, reservation_id, reference)
+
+
+@router.delete(
+    "/reservations/{reservation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(
+        {**AUTH, 404: "reservation_not_found", 409: "invalid_state"}
+    ),
+)
+async def release(caller: CurrentCaller, reservation_id: UUID) -> None:
+    await service.release(caller, reservation_id)
+
+
+@router.get("/orders", response_model=Page[OrderOut], responses=error_responses(AUTH))
+async def list_orders(
+    caller: CurrentCaller,
+    page: Pagination,
+    event_id: UUID | None = None,
+    user_id: UUID | None = None,
+    status: Literal["confirmed", "refunded"] | None = None,
+) -> Page[OrderOut]:
+    return await service.list_orders(
+        caller, page, event_id=event_id, user_id=user_id, status=status
+    )
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=OrderOut,
+    responses=error_responses({**AUTH, 404: "order_not_found"}),
+)
+async def get_order(caller: CurrentCaller, order_id: UUID) -> OrderOut:
+    return await service.get_order(caller, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=OrderOut,
+    responses=error_responses(
+        {
+            **AUTH,
+            403: "forbidden: only the buyer or an admin",
+            404: "order_not_found",
+            409: "event_started",
+        }
+    ),
+)
+async def cancel_order(caller: CurrentCaller, order_id: UUID) -> OrderOut:
+    return await service.cancel_order(caller, order_id)
+
+
+@router.get("/tickets", response_model=Page[TicketOut], responses=error_responses(AUTH))
+async def list_tickets(
+    caller: CurrentCaller, page: Pagination, event_id: UUID | None = None
+) -> Page[TicketOut]:
+    return await service.list_tickets(caller, page, event_id=event_id)
+
+
+@router.post(
+    "/tickets/{code}/check-in",
+    response_model=TicketOut,
+    responses=error_responses(
+        {
+            **AUTH,
+            403: "forbidden",
+            404: "ticket_not_found",
+            409: "already_checked_in (with checked_in_at), ticket_void",
+        }
+    ),
+)
+async def check_in(
+    caller: StaffCaller, code: Annotated[str, Path(max_length=200)]
+) -> TicketOut:
+    return await service.check_in(caller, code)
