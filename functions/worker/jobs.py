@@ -27,9 +27,20 @@ def relay_outbox(context: LambdaContext) -> Summary:
     return {"published": publisher.relay()}
 
 
+EXPIRE_BATCH = 1000
+
+
 def expire_holds(context: LambdaContext) -> Summary:
-    with db.sync_transaction() as conn:
-        expired = conn.execute(queries["expire_holds"]).rowcount
+    expired = 0
+    while True:  # in batches, so that no one transaction holds locks for long
+        with db.sync_transaction() as conn:
+            cursor = conn.execute(queries["expire_holds"], {"limit": EXPIRE_BATCH})
+            row = cursor.fetchone()
+        assert row is not None
+        batch = int(row["expired"])
+        expired += batch
+        if batch < EXPIRE_BATCH:
+            break
     if expired:
         log.info("reservations.expired", extra={"count": expired})
     return {"expired": expired}

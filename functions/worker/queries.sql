@@ -40,11 +40,10 @@ SET attempts = attempts + 1,
 WHERE id = %(id)s;
 
 -- name: expire_holds
--- Holds past their time stop holding (their seats were already counted as
--- free; this only tidies up their status).
-UPDATE reservations
-SET status = 'expired', updated_at = now()
-WHERE status = 'held' AND expires_at <= now();
+-- Holds past their time stop holding, through the selling procedure and its
+-- locks (their seats were already counted as free; this tidies up), at most
+-- %(limit)s reservations per call.
+SELECT sales_expire_holds(%(limit)s) AS expired;
 
 -- name: purge_idempotency_keys
 -- Stored answers past their replay window.
