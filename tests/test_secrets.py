@@ -2,10 +2,7 @@
 function given ``*_SECRET_ARN`` variables instead of values."""
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,8 +11,8 @@ from moto import mock_aws
 
 from shared import settings as settings_module
 from shared.settings import SettingsError, get_settings, load_settings
+from tests.fresh_process import run_fresh
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 REGION = "eu-west-1"
 JWT_SECRET = "j" * 40
 DATABASE_URL = "postgresql://app:pw@ep-cool-1234-pooler.eu-central-1.aws.neon.tech/db"
@@ -176,12 +173,4 @@ def test_functions_configured_without_arns_never_import_boto3() -> None:
     )
     env = {"ENVIRONMENT": "test", "JWT_SECRET": JWT_SECRET, "DATABASE_URL": "x"}
 
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-    )
-
-    assert result.stdout.strip() == "False", result.stderr
+    assert run_fresh(code, env) == "False"
