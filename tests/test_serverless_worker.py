@@ -22,7 +22,8 @@ import pytest
 from shared import settings as settings_module
 from shared.broker import connection_parameters
 from shared.settings import Settings
-from tests.conftest import TestEnvironment, TestUser
+from tests import conftest
+from tests.conftest import TestUser
 from tests.lambda_events import FakeLambdaContext, rabbitmq_event
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -31,7 +32,7 @@ PLACEHOLDER = "not built yet"
 
 @pytest.fixture
 def worker_settings(
-    settings: Settings, test_environment: TestEnvironment, tmp_path: Path
+    settings: Settings, test_environment: conftest.TestEnvironment, tmp_path: Path
 ) -> Iterator[Settings]:
     """A broker exchange and queue of this test's own, and mail to files."""
     name = f"eventscale-test-{uuid.uuid4().hex[:8]}"
@@ -117,7 +118,7 @@ def test_the_drain_job_handles_what_waits_in_the_queue(
     worker: Handler,
     worker_settings: Settings,
     customer: TestUser,
-    test_environment: TestEnvironment,
+    test_environment: conftest.TestEnvironment,
 ) -> None:
     run_job(worker, "relay_outbox")  # declares the exchange and the queue
     message = welcome_message(customer)
