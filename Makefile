@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Use the machine's trust store, as pip does (corporate proxies and mirrors).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: run test lint typecheck pytest fuzz migrate clean
+.PHONY: run test lint typecheck pytest fuzz bench migrate package clean
 
 run: $(STAMP)
 	$(VENV)/bin/eventscale serve
@@ -37,6 +37,10 @@ fuzz: $(STAMP)
 
 migrate: $(STAMP)
 	$(VENV)/bin/eventscale migrate
+
+# One zip per function in dist/, for serverless.yml (see README, "Deploying").
+package: $(STAMP)
+	$(VENV)/bin/python -m scripts.package --uv $(UV)
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS) || { \

@@ -1,12 +1,15 @@
 """Configuration, read once from the environment and validated at start-up.
 
 Nothing else in the project reads ``os.environ``: every knob is a field here.
+A deployed function may name a secret in AWS Secrets Manager instead of giving
+a value (``JWT_SECRET_ARN`` rather than ``JWT_SECRET``); :func:`load_settings`
+then fetches it, once per container.
 """
 
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -16,6 +19,13 @@ MIN_SECRET_LENGTH = 32
 JWT_SECRET_FILE = "jwt_secret"
 
 Environment = Literal["local", "test", "production"]
+
+# Each setting that may come from Secrets Manager, and the field naming its ARN.
+SECRET_ARN_FIELDS = {
+    "database_url": "database_url_secret_arn",
+    "jwt_secret": "jwt_secret_arn",
+    "amqp_url": "amqp_url_secret_arn",
+}
 
 
 class SettingsError(RuntimeError):
@@ -29,6 +39,7 @@ class Settings(BaseSettings):
     aws_lambda_function_name: str | None = None
 
     database_url: str | None = None
+    database_url_secret_arn: str | None = None
     database_pool_min: int = Field(default=1, ge=0)
     database_pool_max: int = Field(default=10, ge=1)
     database_prepare: bool | None = None
@@ -39,6 +50,7 @@ class Settings(BaseSettings):
     database_check_after_idle: float = Field(default=5, ge=0)
 
     amqp_url: str | None = None
+    amqp_url_secret_arn: str | None = None
     amqp_exchange: str = "eventscale"
     amqp_queue: str = "eventscale.work"
     # Publishing after a request runs on the request's time: a dead broker
@@ -58,6 +70,7 @@ class Settings(BaseSettings):
     purge_processed_messages_days: int = Field(default=30, gt=0)
 
     jwt_secret: SecretStr | None = None
+    jwt_secret_arn: str | None = None
     # Secrets that signed tokens before the last rotation: they still verify
     # until removed, so rotating JWT_SECRET logs nobody out.
     jwt_previous_secrets: Annotated[list[SecretStr], NoDecode] = []
@@ -125,9 +138,9 @@ class Settings(BaseSettings):
     def production_needs_real_config(self) -> "Settings":
         if self.environment != "production":
             return self
-        if not self.database_url:
+        if not (self.database_url or self.database_url_secret_arn):
             raise ValueError("DATABASE_URL is required outside local runs")
-        if self.jwt_secret is None:
+        if self.jwt_secret is None and not self.jwt_secret_arn:
             raise ValueError("JWT_SECRET is required outside local runs")
         return self
 
@@ -155,6 +168,15 @@ class Settings(BaseSettings):
         return "-pooler" not in host
 
     @property
+    def secret_arns(self) -> dict[str, str]:
+        """The ARN of each setting to fetch from Secrets Manager."""
+        return {
+            setting: arn
+            for setting, arn_field in SECRET_ARN_FIELDS.items()
+            if (arn := getattr(self, arn_field))
+        }
+
+    @property
     def jwt_key(self) -> str:
         if self.jwt_secret is None:
             raise SettingsError("JWT_SECRET is not configured")
@@ -162,11 +184,27 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the environment; in a local run, fill in what can be generated."""
-    settings = Settings()
+    """Read the environment and the secrets it names; in a local run, fill in
+    what can be generated."""
+    settings = _with_secrets(Settings())
     if settings.is_local and settings.jwt_secret is None:
         settings.jwt_secret = SecretStr(_local_jwt_secret(settings.data_dir))
     return settings
+
+
+def _with_secrets(settings: Settings) -> Settings:
+    """Settings with every ``*_SECRET_ARN`` replaced by the secret's value
+    (an ARN wins over a value given directly), validated again."""
+    arns = settings.secret_arns
+    if not arns:
+        return settings
+    from shared import secrets as secret_store  # boto3 only when it is needed
+
+    try:
+        values: dict[str, Any] = secret_store.resolve(arns, settings.aws_region)
+    except secret_store.SecretError as exc:
+        raise SettingsError(str(exc)) from exc
+    return Settings(**values)
 
 
 def _local_jwt_secret(data_dir: Path) -> str:

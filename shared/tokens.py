@@ -3,6 +3,10 @@
 The current ``JWT_SECRET`` signs; secrets listed in ``JWT_PREVIOUS_SECRETS``
 still verify. Each token names its key in the ``kid`` header, derived from
 the secret itself, so no key ids need configuring.
+
+PyJWT is imported on first use, not with this module: it loads
+``cryptography`` whenever that is installed, which costs a cold start far more
+than the public routes that never see a token should pay.
 """
 
 import hashlib
@@ -12,8 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
-
-import jwt
 
 from shared.errors import Unauthorized
 from shared.settings import Settings, get_settings
@@ -69,6 +71,8 @@ def issue_access_token(user_id: UUID, role: str) -> IssuedToken:
         "jti": uuid.uuid4().hex,
     }
     secret = settings.jwt_key
+    import jwt
+
     token = jwt.encode(
         claims, secret, algorithm=ALGORITHM, headers={"kid": key_id(secret)}
     )
@@ -76,6 +80,8 @@ def issue_access_token(user_id: UUID, role: str) -> IssuedToken:
 
 
 def decode_access_token(token: str) -> AccessClaims:
+    import jwt
+
     settings = get_settings()
     try:
         secret = keyring(settings)[jwt.get_unverified_header(token)["kid"]]

@@ -60,3 +60,50 @@ def http_api_event(
         else base64.b64encode(raw_body.encode()).decode(),
         "isBase64Encoded": raw_body is not None,
     }
+
+
+def rabbitmq_event(
+    queue: str, messages: list[dict[str, Any]], *, redelivered: bool = False
+) -> dict[str, Any]:
+    """An Amazon MQ for RabbitMQ batch (``aws:rmq``). Each message is
+    ``{"message_id", "type", "body", "headers"}``; string headers arrive as
+    byte lists, as Lambda delivers them."""
+    return {
+        "eventSource": "aws:rmq",
+        "eventSourceArn": "arn:aws:mq:eu-west-1:123456789012:broker:eventscale:"
+        "b-1234abcd-12ab-34cd-56ef-1234567890ab",
+        "rmqMessagesByQueue": {
+            f"{queue}::/": [
+                _rabbitmq_message(message, redelivered) for message in messages
+            ]
+        },
+    }
+
+
+def _rabbitmq_message(message: dict[str, Any], redelivered: bool) -> dict[str, Any]:
+    body = json.dumps(message["body"]).encode()
+    headers = {
+        name: {"bytes": list(value.encode())} if isinstance(value, str) else value
+        for name, value in message.get("headers", {}).items()
+    }
+    return {
+        "basicProperties": {
+            "contentType": "application/json",
+            "contentEncoding": None,
+            "headers": headers,
+            "deliveryMode": 2,
+            "priority": None,
+            "correlationId": None,
+            "replyTo": None,
+            "expiration": None,
+            "messageId": message["message_id"],
+            "timestamp": "Dec 3, 2026, 12:00:00 PM",
+            "type": message["type"],
+            "userId": None,
+            "appId": "eventscale",
+            "clusterId": None,
+            "bodySize": len(body),
+        },
+        "redelivered": redelivered,
+        "data": base64.b64encode(body).decode(),
+    }

@@ -1,0 +1,131 @@
+"""Cold-start import time of each Lambda handler, next to what it cannot beat.
+
+Every figure is the median, over fresh processes, of the CPU time one
+process spends importing the module; the interpreter's own start-up is left
+out, being the same for all. CPU time rather than wall time, because on a
+shared machine the wall clock mostly measures the neighbours; runs are
+interleaved as well, so that what noise remains touches every target alike.
+The HTTP handlers are compared with ``import fastapi, mangum`` (goal: within
+1.3x), the worker with ``import pika`` (goal: well under).
+
+    .venv/bin/python -m bench.cold_start            # 15 runs of each
+    .venv/bin/python -m bench.cold_start --runs 31
+    .venv/bin/python -m bench.cold_start --top functions.auth.handler
+
+The environment is a production one with literal values: a deployed function
+also waits for Secrets Manager, which this machine cannot reach.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTP_FLOOR = "fastapi, mangum"
+# What no HTTP function can do without: the floor, the database driver and
+# pool, settings, JSON logs, and pydantic.v1, which FastAPI imports as soon as
+# a route with a model is declared. The gap above this line is our own code.
+HTTP_LIBRARIES = (
+    "fastapi, mangum, psycopg, psycopg_pool, pydantic_settings, "
+    "pythonjsonlogger.json, pydantic.v1"
+)
+WORKER_FLOOR = "pika"
+HTTP_GOAL = 1.3
+HTTP_HANDLERS = [
+    f"functions.{name}.handler" for name in ("auth", "users", "events", "purchase")
+]
+WORKER_HANDLER = "functions.worker.handler"
+TIMED_IMPORT = (
+    "import time; started = time.process_time(); import {module}; "
+    "print(time.process_time() - started)"
+)
+
+
+def lambda_environment() -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "ENVIRONMENT": "production",
+        "AWS_LAMBDA_FUNCTION_NAME": "cold-start-bench",
+        "DATABASE_URL": "postgresql://bench@127.0.0.1:1/bench",
+        "JWT_SECRET": "b" * 48,
+        "AMQP_URL": "amqp://bench:bench@127.0.0.1:1/%2F",
+        "EMAIL_BACKEND": "ses",
+    }
+
+
+def import_seconds(module: str) -> float:
+    result = subprocess.run(
+        [sys.executable, "-c", TIMED_IMPORT.format(module=module)],
+        cwd=ROOT,
+        env=lambda_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout)
+
+
+def measure(modules: list[str], runs: int) -> dict[str, float]:
+    """Median CPU time to import each module, in milliseconds."""
+    for module in modules:
+        import_seconds(module)  # the first run writes the .pyc files
+    samples: dict[str, list[float]] = {module: [] for module in modules}
+    for _ in range(runs):
+        for module in modules:
+            samples[module].append(import_seconds(module))
+    return {module: statistics.median(s) * 1000 for module, s in samples.items()}
+
+
+def print_table(medians: dict[str, float]) -> None:
+    libraries = medians[HTTP_LIBRARIES]
+    print(f"{'import':<28} {'CPU ms':>8} {'vs floor':>9} {'vs libraries':>13}")
+    print(f"{HTTP_FLOOR:<28} {medians[HTTP_FLOOR]:>8.1f} {'(floor)':>9}")
+    ratio = libraries / medians[HTTP_FLOOR]
+    print(f"{'(the libraries, see above)':<28} {libraries:>8.1f} {ratio:>8.2f}x")
+    for handler in HTTP_HANDLERS:
+        ratio = medians[handler] / medians[HTTP_FLOOR]
+        own = medians[handler] / libraries
+        print(f"{handler:<28} {medians[handler]:>8.1f} {ratio:>8.2f}x {own:>12.2f}x")
+    print(f"{WORKER_FLOOR:<28} {medians[WORKER_FLOOR]:>8.1f} {'(floor)':>9}")
+    ratio = medians[WORKER_HANDLER] / medians[WORKER_FLOOR]
+    print(f"{WORKER_HANDLER:<28} {medians[WORKER_HANDLER]:>8.1f} {ratio:>8.2f}x")
+    worst = max(medians[h] / medians[HTTP_FLOOR] for h in HTTP_HANDLERS)
+    verdict = "met" if worst <= HTTP_GOAL else "NOT met"
+    print(f"HTTP goal (each within {HTTP_GOAL}x of the floor): {verdict}")
+
+
+def print_heaviest(module: str, count: int = 20) -> None:
+    """The modules that cost ``module``'s import the most time of their own."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        env=lambda_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = re.findall(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", result.stderr)
+    heaviest = sorted(rows, key=lambda row: int(row[0]), reverse=True)[:count]
+    print(f"{'self ms':>8} {'total ms':>9}  module (heaviest of {module})")
+    for own, total, _, name in heaviest:
+        print(f"{int(own) / 1000:>8.1f} {int(total) / 1000:>9.1f}  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--top", metavar="MODULE", help="list its heaviest imports")
+    args = parser.parse_args()
+    if args.top:
+        print_heaviest(args.top)
+        return
+    modules = [HTTP_FLOOR, HTTP_LIBRARIES, *HTTP_HANDLERS, WORKER_FLOOR, WORKER_HANDLER]
+    print_table(measure(modules, args.runs))
+
+
+if __name__ == "__main__":
+    main()
