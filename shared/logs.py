@@ -40,6 +40,8 @@ def configure_logging(level: str = "INFO") -> None:
     )
     # Lambda installs its own handler on the root logger; one is enough.
     root.handlers = [handler]
+    # pika narrates every frame at INFO; its warnings are what matter.
+    logging.getLogger("pika").setLevel(logging.WARNING)
     _configured = True
 
 

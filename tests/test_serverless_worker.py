@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from shared import settings as settings_module
-from shared.broker import connection_parameters
+from shared.broker import Topology, connection_parameters
 from shared.settings import Settings
 from tests import conftest
 from tests.conftest import TestUser
@@ -46,13 +46,16 @@ def worker_settings(
         }
     )
     settings_module.configure(configured)
+    topology = Topology.from_settings(configured)
+    with pika.BlockingConnection(
+        connection_parameters(test_environment.amqp_url)
+    ) as conn:
+        topology.declare(conn.channel())
     yield configured
     with pika.BlockingConnection(
         connection_parameters(test_environment.amqp_url)
     ) as conn:
-        channel = conn.channel()
-        channel.queue_delete(name)
-        channel.exchange_delete(name)
+        topology.delete(conn.channel())
 
 
 @pytest.fixture
@@ -120,7 +123,6 @@ def test_the_drain_job_handles_what_waits_in_the_queue(
     customer: TestUser,
     test_environment: conftest.TestEnvironment,
 ) -> None:
-    run_job(worker, "relay_outbox")  # declares the exchange and the queue
     message = welcome_message(customer)
     with pika.BlockingConnection(
         connection_parameters(test_environment.amqp_url)
