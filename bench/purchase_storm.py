@@ -172,14 +172,17 @@ class ApiServer:
 
 
 @contextmanager
-def api_server(database_url: str, port: int, workers: int) -> Iterator[ApiServer]:
+def api_server(
+    database_url: str, port: int, workers: int, pool: int
+) -> Iterator[ApiServer]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "ENVIRONMENT": "production",
         "DATABASE_URL": database_url,
         "JWT_SECRET": JWT_SECRET,
         "LOG_LEVEL": "WARNING",
-        "DATABASE_POOL_MAX": "16",
+        "DATABASE_POOL_MIN": str(pool),
+        "DATABASE_POOL_MAX": str(pool),
     }
     command = [
         sys.executable, "-m", "uvicorn", "shared.local:build_local_app",
@@ -381,6 +384,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pool", type=int, default=16, help="database connections per worker"
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--profile",
@@ -397,7 +403,7 @@ def main() -> None:
     with bench_database(args.server_url) as database_url:
         seed_data = seed(database_url)
         phases = [run_pgbench(database_url, seed_data, args.concurrency, args.seconds)]
-        with api_server(database_url, args.port, args.workers) as server:
+        with api_server(database_url, args.port, args.workers, args.pool) as server:
             phases += api_phases(wrk, server, seed_data, args)
         print_report(phases, count_oversold(database_url))
 

@@ -79,10 +79,56 @@ def issue_access_token(user_id: UUID, role: str) -> IssuedToken:
     return IssuedToken(token, expires_in)
 
 
+class _VerifiedTokens:
+    """Tokens whose signature and claims were already checked, until they
+    expire: a buyer sends the same token with every request, and checking it
+    again (base64, JSON, HMAC) is the costliest Python step of a purchase.
+    Keyed by the whole token, so only the very bytes that were verified hit;
+    bounded, the oldest entry making room; emptied when the settings (and so
+    the keyring) change."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[str, tuple[AccessClaims, int]] = {}
+        self._settings: Settings | None = None
+
+    def follow(self, settings: Settings) -> None:
+        if settings is not self._settings:
+            self._entries = {}
+            self._settings = settings
+
+    def get(self, token: str) -> AccessClaims | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        claims, expires_at = entry
+        if time.time() >= expires_at:  # PyJWT's rule: valid while now < exp
+            self._entries.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: AccessClaims, expires_at: int) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.pop(next(iter(self._entries)), None)
+        self._entries[token] = (claims, expires_at)
+
+
+_verified = _VerifiedTokens(size=10_000)
+
+
 def decode_access_token(token: str) -> AccessClaims:
+    settings = get_settings()
+    _verified.follow(settings)
+    claims = _verified.get(token)
+    if claims is None:
+        claims, expires_at = _verify(token, settings)
+        _verified.put(token, claims, expires_at)
+    return claims
+
+
+def _verify(token: str, settings: Settings) -> tuple[AccessClaims, int]:
     import jwt
 
-    settings = get_settings()
     try:
         secret = keyring(settings)[jwt.get_unverified_header(token)["kid"]]
         claims = jwt.decode(
@@ -93,8 +139,9 @@ def decode_access_token(token: str) -> AccessClaims:
             issuer=settings.jwt_issuer,
             options={"require": REQUIRED_CLAIMS},
         )
-        return AccessClaims(
+        verified = AccessClaims(
             UUID(claims["sub"]), str(claims["role"]), claims["jti"], int(claims["iat"])
         )
+        return verified, int(claims["exp"])
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken() from exc
