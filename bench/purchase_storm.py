@@ -172,9 +172,9 @@ class ApiServer:
 
 
 @contextmanager
-def api_server(
-    database_url: str, port: int, workers: int, pool: int
-) -> Iterator[ApiServer]:
+def api_server(database_url: str, args: argparse.Namespace) -> Iterator[ApiServer]:
+    port, workers, pool = args.port, args.workers, args.pool
+    loop, http = args.loop, args.http
     env = {
         "PATH": os.environ.get("PATH", ""),
         "ENVIRONMENT": "production",
@@ -187,7 +187,7 @@ def api_server(
     command = [
         sys.executable, "-m", "uvicorn", "shared.local:build_local_app",
         "--factory", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+        "--workers", str(workers), "--loop", loop, "--http", http,
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
@@ -383,11 +383,13 @@ def main() -> None:
     parser.add_argument("--server-url", default=SERVER_URL)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
-        "--pool", type=int, default=16, help="database connections per worker"
+        "--pool", type=int, default=8, help="database connections per worker"
     )
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--loop", default="uvloop", help="uvicorn's --loop")
+    parser.add_argument("--http", default="httptools", help="uvicorn's --http")
     parser.add_argument(
         "--profile",
         type=Path,
@@ -403,7 +405,7 @@ def main() -> None:
     with bench_database(args.server_url) as database_url:
         seed_data = seed(database_url)
         phases = [run_pgbench(database_url, seed_data, args.concurrency, args.seconds)]
-        with api_server(database_url, args.port, args.workers, args.pool) as server:
+        with api_server(database_url, args) as server:
             phases += api_phases(wrk, server, seed_data, args)
         print_report(phases, count_oversold(database_url))
 
