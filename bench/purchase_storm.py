@@ -385,7 +385,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
-        "--pool", type=int, default=8, help="database connections per worker"
+        "--pool", type=int, default=4, help="database connections per worker"
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--loop", default="uvloop", help="uvicorn's --loop")
