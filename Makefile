@@ -38,6 +38,11 @@ fuzz: $(STAMP)
 migrate: $(STAMP)
 	$(VENV)/bin/eventscale migrate
 
+# The purchase storm: pgbench's ceiling beside the HTTP API under wrk (README,
+# "Performance"). BENCH_ARGS passes options, e.g. BENCH_ARGS="--seconds 30".
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench.purchase_storm $(BENCH_ARGS)
+
 # One zip per function in dist/, for serverless.yml (see README, "Deploying").
 package: $(STAMP)
 	$(VENV)/bin/python -m scripts.package --uv $(UV)
