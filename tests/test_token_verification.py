@@ -1,5 +1,5 @@
-"""Access tokens: verified as PyJWT would, and remembered once verified,
-never beyond what a fresh verification would accept."""
+"""Access tokens: verified by PyJWT with pinned rules, and remembered once
+verified, never beyond what a fresh verification would accept."""
 
 import base64
 import time
