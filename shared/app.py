@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from shared import openapi
 from shared.errors import AppError
 from shared.health import router as health_router
 from shared.logs import configure_logging
@@ -40,6 +41,7 @@ def create_app(title: str, routers: Sequence[APIRouter] = ()) -> FastAPI:
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -13,6 +13,8 @@ from shared.schemas import Page
 Item = TypeVar("Item", bound=BaseModel)
 
 MAX_PAGE_SIZE = 100
+# Deep enough for any real browsing; beyond it the offset stops fitting SQL.
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class PageRequest:
 
 
 def page_request(
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> PageRequest:
     return PageRequest(page, page_size)

@@ -1,9 +1,10 @@
-"""Response models more than one function declares."""
+"""Request and response models more than one function declares."""
 
+import re
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 Item = TypeVar("Item")
 
@@ -18,6 +19,42 @@ _STANDARD_DESCRIPTIONS = {
     429: "Too many attempts; see Retry-After",
     503: "Temporarily unavailable; see Retry-After",
 }
+
+
+# PostgreSQL cannot store NUL, UTF-8 cannot encode a lone surrogate, and no
+# name, label or search of ours has a reason to carry other control characters.
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def refuse_control_characters(value: str) -> str:
+    if _UNSAFE_CHARACTERS.search(value):
+        raise ValueError("contains control characters or invalid unicode")
+    return value
+
+
+def _refuse_in(value: object) -> object:
+    if isinstance(value, str):
+        return refuse_control_characters(value)
+    if isinstance(value, list | tuple | set):
+        for item in value:
+            _refuse_in(item)
+    return value
+
+
+SafeText = Annotated[str, AfterValidator(refuse_control_characters)]
+
+
+class RequestModel(BaseModel):
+    """What every request body (and query model) is built on: fields it does
+    not declare are refused rather than silently dropped, and so are strings
+    the database could not store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        return _refuse_in(value)
 
 
 class ErrorBody(BaseModel):

@@ -1,5 +1,6 @@
 """A real uvicorn server on a free loopback port, in a thread of the tests."""
 
+import asyncio
 import socket
 import threading
 import time
@@ -8,6 +9,8 @@ from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
+
+from shared import db
 
 STARTUP_SECONDS = 10
 
@@ -26,7 +29,16 @@ def live_server(app: FastAPI) -> Iterator[str]:
         app, host="127.0.0.1", port=free_port(), log_config=None, access_log=False
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        finally:
+            await db.close_pools()  # the pool belongs to this server's loop
+
+    thread = threading.Thread(
+        target=asyncio.run, args=(serve(),), name="live-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS
     while not server.started:

@@ -25,6 +25,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.failures import FailureGroup
 
 from shared.settings import Settings
 from tests.conftest import TestUser
@@ -98,7 +99,9 @@ def fuzz_operation(
         run()
     except Unsatisfiable:
         pass  # nothing in this operation can be made invalid (no inputs)
-    except Exception as exc:  # collect every operation's failure, then report
+    # Schemathesis groups its findings in a BaseExceptionGroup, which
+    # `except Exception` would let through and so stop at the first operation.
+    except (Exception, FailureGroup) as exc:  # collect them all, then report
         report.failures.append(f"{operation.label} [{mode.value}]: {exc}")
 
 

@@ -2,8 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, Response
 
 from functions.auth import service
 from functions.auth.schemas import (
@@ -11,6 +10,7 @@ from functions.auth.schemas import (
     MeUpdate,
     RefreshRequest,
     RegisterRequest,
+    TokenForm,
     TokenPair,
 )
 from shared.accounts import User
@@ -39,9 +39,7 @@ async def login(body: LoginRequest, request: Request) -> TokenPair:
 
 
 @router.post("/auth/token", responses=LOGIN_ERRORS)
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request
-) -> TokenPair:
+async def token(form: Annotated[TokenForm, Form()], request: Request) -> TokenPair:
     """The OAuth2 password flow, for the Authorize button of the docs."""
     return await service.login(form.username, form.password, client_address(request))
 

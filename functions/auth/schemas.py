@@ -2,29 +2,44 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.accounts import Email, FullName, NewPassword
+from shared.schemas import RequestModel
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestModel):
     email: Email
     password: NewPassword
     full_name: FullName
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestModel):
     # Not validated as an address: a malformed email is just an unknown one,
     # and answers like any other failed login.
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=128)
 
 
-class RefreshRequest(BaseModel):
+class TokenForm(RequestModel):
+    """The OAuth2 password grant's form, as the docs' Authorize button sends it."""
+
+    # RFC 6749 (3.1) has servers ignore request parameters they do not know.
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: Literal["password"] | None = None
+    username: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=128)
+    scope: str = Field(default="", max_length=1000)
+    client_id: str | None = Field(default=None, max_length=255)
+    client_secret: str | None = Field(default=None, max_length=255)
+
+
+class RefreshRequest(RequestModel):
     refresh_token: str = Field(min_length=1, max_length=256)
 
 
-class MeUpdate(BaseModel):
+class MeUpdate(RequestModel):
     full_name: FullName | None = None
     password: NewPassword | None = None
     current_password: str | None = Field(default=None, max_length=128)

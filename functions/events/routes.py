@@ -1,6 +1,5 @@
 """HTTP routes of the events function."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -13,26 +12,30 @@ from functions.events.schemas import (
     EventPatch,
     EventStats,
     EventStatus,
+    Moment,
     SeatOut,
 )
 from shared.auth import OptionalCaller, StaffCaller
 from shared.pagination import Pagination
-from shared.schemas import Page, error_responses
+from shared.schemas import Page, SafeText, error_responses
 
 router = APIRouter(tags=["events"])
 
+ANYONE = {401: "invalid_token: a token was sent and is not valid"}
 AUTH = {401: "not_authenticated", 403: "forbidden: not an admin or organizer"}
 NOT_FOUND = {404: "event_not_found"}
 STATE = {409: "invalid_state"}
 
 
-@router.get("/events", response_model=Page[EventOut])
+@router.get(
+    "/events", response_model=Page[EventOut], responses=error_responses(ANYONE, 422)
+)
 async def list_events(
     caller: OptionalCaller,
     page: Pagination,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    starts_after: datetime | None = None,
-    starts_before: datetime | None = None,
+    q: Annotated[SafeText | None, Query(max_length=200)] = None,
+    starts_after: Moment | None = None,
+    starts_before: Moment | None = None,
     status: Annotated[
         EventStatus | None, Query(description="Staff only: others see published.")
     ] = None,
@@ -52,7 +55,7 @@ async def list_events(
     response_model=EventOut,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
-        {**AUTH, 409: "ticket_type_name_taken, seat_label_taken"}
+        {**AUTH, 409: "ticket_type_name_taken, seat_label_taken"}, 422
     ),
 )
 async def create_event(caller: StaffCaller, body: EventCreate) -> EventOut:
@@ -60,7 +63,9 @@ async def create_event(caller: StaffCaller, body: EventCreate) -> EventOut:
 
 
 @router.get(
-    "/events/{event_id}", response_model=EventOut, responses=error_responses(NOT_FOUND)
+    "/events/{event_id}",
+    response_model=EventOut,
+    responses=error_responses({**ANYONE, **NOT_FOUND}, 422),
 )
 async def get_event(caller: OptionalCaller, event_id: UUID) -> EventOut:
     return await service.get_event(caller, event_id)
@@ -70,7 +75,7 @@ async def get_event(caller: OptionalCaller, event_id: UUID) -> EventOut:
     "/events/{event_id}",
     response_model=EventOut,
     responses=error_responses(
-        {**AUTH, **NOT_FOUND, 409: "capacity_below_sold, invalid_state"}
+        {**AUTH, **NOT_FOUND, 409: "capacity_below_sold, invalid_state"}, 422
     ),
 )
 async def update_event(
@@ -82,7 +87,7 @@ async def update_event(
 @router.post(
     "/events/{event_id}/publish",
     response_model=EventOut,
-    responses=error_responses({**AUTH, **NOT_FOUND, **STATE}),
+    responses=error_responses({**AUTH, **NOT_FOUND, **STATE}, 422),
 )
 async def publish_event(caller: StaffCaller, event_id: UUID) -> EventOut:
     return await service.publish_event(caller, event_id)
@@ -91,7 +96,7 @@ async def publish_event(caller: StaffCaller, event_id: UUID) -> EventOut:
 @router.post(
     "/events/{event_id}/cancel",
     response_model=EventOut,
-    responses=error_responses({**AUTH, **NOT_FOUND, **STATE}),
+    responses=error_responses({**AUTH, **NOT_FOUND, **STATE}, 422),
 )
 async def cancel_event(caller: StaffCaller, event_id: UUID) -> EventOut:
     return await service.cancel_event(caller, event_id)
@@ -101,7 +106,7 @@ async def cancel_event(caller: StaffCaller, event_id: UUID) -> EventOut:
     "/events/{event_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses({**AUTH, **NOT_FOUND, **STATE}),
+    responses=error_responses({**AUTH, **NOT_FOUND, **STATE}, 422),
 )
 async def delete_event(caller: StaffCaller, event_id: UUID) -> None:
     await service.delete_event(caller, event_id)
@@ -110,7 +115,7 @@ async def delete_event(caller: StaffCaller, event_id: UUID) -> None:
 @router.get(
     "/events/{event_id}/seats",
     response_model=list[SeatOut],
-    responses=error_responses(NOT_FOUND),
+    responses=error_responses({**ANYONE, **NOT_FOUND}, 422),
 )
 async def event_seats(caller: OptionalCaller, event_id: UUID) -> list[SeatOut]:
     return await service.event_seats(caller, event_id)
@@ -119,7 +124,7 @@ async def event_seats(caller: OptionalCaller, event_id: UUID) -> list[SeatOut]:
 @router.get(
     "/events/{event_id}/stats",
     response_model=EventStats,
-    responses=error_responses({**AUTH, **NOT_FOUND}),
+    responses=error_responses({**AUTH, **NOT_FOUND}, 422),
 )
 async def event_stats(caller: StaffCaller, event_id: UUID) -> EventStats:
     return await service.event_stats(caller, event_id)

@@ -1,17 +1,21 @@
 """Request and response models of the events function."""
 
-from datetime import datetime
-from typing import Annotated, Literal, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     model_validator,
 )
+
+from shared.schemas import RequestModel
 
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -20,13 +24,29 @@ SeatLabel = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def within_the_calendar(moment: datetime) -> datetime:
+    # Far-off years are typing mistakes, and the extremes of the calendar
+    # would not survive the trip to UTC and back.
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("must be in the years 2000 to 2099")
+    return moment
+
+
+Moment = Annotated[
+    AwareDatetime,
+    AfterValidator(within_the_calendar),
+    Field(description="ISO 8601 with an offset, in the years 2000 to 2099."),
+]
 EventStatus = Literal["draft", "published", "cancelled"]
 Seating = Literal["general", "assigned"]
 
 
-class TicketTypeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TicketTypeCreate(RequestModel):
     name: Name
     price_cents: int = Field(ge=0, le=100_000_000)
     quantity: int | None = Field(default=None, ge=0, le=1_000_000)
@@ -47,11 +67,9 @@ class TicketTypeCreate(BaseModel):
         return len(self.seats) if self.seats is not None else self.quantity or 0
 
 
-class TicketTypePatch(BaseModel):
+class TicketTypePatch(RequestModel):
     """An existing ticket type (by ``id``) to change. ``seats`` is the new
     full list of an assigned-seating type's labels."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: UUID
     name: Name | None = None
@@ -68,18 +86,33 @@ class TicketTypePatch(BaseModel):
         return self
 
 
-class EventFields(BaseModel):
+def _existing_or_new(value: Any) -> str:
+    if isinstance(value, dict):
+        return "existing" if "id" in value else "new"
+    return "existing" if isinstance(value, TicketTypePatch) else "new"
+
+
+# Told apart by ``id`` up front, so that an error names the fields of the one
+# kind that was meant rather than of both.
+TicketTypeChange = Annotated[
+    Annotated[TicketTypePatch, Tag("existing")]
+    | Annotated[TicketTypeCreate, Tag("new")],
+    Discriminator(_existing_or_new),
+]
+
+
+class EventFields(RequestModel):
     description: str = Field(default="", max_length=10_000)
-    ends_at: AwareDatetime | None = None
-    sales_start: AwareDatetime | None = None
-    sales_end: AwareDatetime | None = None
+    ends_at: Moment | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
     max_per_order: int = Field(default=10, ge=1, le=1000)
 
 
 class EventCreate(EventFields):
     name: Name
     venue: Name
-    starts_at: AwareDatetime
+    starts_at: Moment
     currency: Currency
     ticket_types: list[TicketTypeCreate] = Field(min_length=1, max_length=100)
 
@@ -90,7 +123,7 @@ class EventCreate(EventFields):
         return self
 
 
-class EventPatch(BaseModel):
+class EventPatch(RequestModel):
     """Any field of EventCreate. ``ticket_types`` changes the listed existing
     types (matched by ``id``) and adds those without an ``id``; types not
     listed stay as they are."""
@@ -98,15 +131,13 @@ class EventPatch(BaseModel):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=10_000)
     venue: Name | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     currency: Currency | None = None
-    sales_start: AwareDatetime | None = None
-    sales_end: AwareDatetime | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
     max_per_order: int | None = Field(default=None, ge=1, le=1000)
-    ticket_types: list[TicketTypePatch | TicketTypeCreate] = Field(
-        default_factory=list, max_length=100
-    )
+    ticket_types: list[TicketTypeChange] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def no_nulls_for_required(self) -> Self:

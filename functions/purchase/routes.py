@@ -46,6 +46,9 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+# Ticket codes are URL-safe base64 (see sales_new_ticket_code).
+TicketCode = Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
 AUTH = {401: "not_authenticated, invalid_token"}
 SELLING = {
     **AUTH,
@@ -107,7 +110,7 @@ async def purchase(
 @router.get(
     "/reservations/{reservation_id}",
     response_model=ReservationOut,
-    responses=error_responses({**AUTH, 404: "reservation_not_found"}),
+    responses=error_responses({**AUTH, 404: "reservation_not_found"}, 422),
 )
 async def get_reservation(
     caller: CurrentCaller, reservation_id: UUID
@@ -123,7 +126,8 @@ async def get_reservation(
             **AUTH,
             404: "reservation_not_found",
             409: "reservation_expired, reservation_released",
-        }
+        },
+        422,
     ),
 )
 async def confirm(
@@ -138,14 +142,16 @@ async def confirm(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(
-        {**AUTH, 404: "reservation_not_found", 409: "invalid_state"}
+        {**AUTH, 404: "reservation_not_found", 409: "invalid_state"}, 422
     ),
 )
 async def release(caller: CurrentCaller, reservation_id: UUID) -> None:
     await service.release(caller, reservation_id)
 
 
-@router.get("/orders", response_model=Page[OrderOut], responses=error_responses(AUTH))
+@router.get(
+    "/orders", response_model=Page[OrderOut], responses=error_responses(AUTH, 422)
+)
 async def list_orders(
     caller: CurrentCaller,
     page: Pagination,
@@ -161,7 +167,7 @@ async def list_orders(
 @router.get(
     "/orders/{order_id}",
     response_model=OrderOut,
-    responses=error_responses({**AUTH, 404: "order_not_found"}),
+    responses=error_responses({**AUTH, 404: "order_not_found"}, 422),
 )
 async def get_order(caller: CurrentCaller, order_id: UUID) -> OrderOut:
     return await service.get_order(caller, order_id)
@@ -176,14 +182,17 @@ async def get_order(caller: CurrentCaller, order_id: UUID) -> OrderOut:
             403: "forbidden: only the buyer or an admin",
             404: "order_not_found",
             409: "event_started",
-        }
+        },
+        422,
     ),
 )
 async def cancel_order(caller: CurrentCaller, order_id: UUID) -> OrderOut:
     return await service.cancel_order(caller, order_id)
 
 
-@router.get("/tickets", response_model=Page[TicketOut], responses=error_responses(AUTH))
+@router.get(
+    "/tickets", response_model=Page[TicketOut], responses=error_responses(AUTH, 422)
+)
 async def list_tickets(
     caller: CurrentCaller, page: Pagination, event_id: UUID | None = None
 ) -> Page[TicketOut]:
@@ -199,10 +208,9 @@ async def list_tickets(
             403: "forbidden",
             404: "ticket_not_found",
             409: "already_checked_in (with checked_in_at), ticket_void",
-        }
+        },
+        422,
     ),
 )
-async def check_in(
-    caller: StaffCaller, code: Annotated[str, Path(max_length=200)]
-) -> TicketOut:
+async def check_in(caller: StaffCaller, code: TicketCode) -> TicketOut:
     return await service.check_in(caller, code)

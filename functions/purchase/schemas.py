@@ -4,24 +4,22 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from shared.schemas import RequestModel
 
 SeatLabel = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
 ]
 
 
-class SelectionItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SelectionItem(RequestModel):
     ticket_type_id: UUID
     quantity: int = Field(ge=1, le=1000)
 
 
-class Selection(BaseModel):
+class Selection(RequestModel):
     """General admission by quantity, assigned seats by label, or both."""
-
-    model_config = ConfigDict(extra="forbid")
 
     items: list[SelectionItem] = Field(default_factory=list, max_length=100)
     seats: list[SeatLabel] = Field(default_factory=list, max_length=1000)
@@ -39,7 +37,7 @@ class PurchaseBody(Selection):
     payment_reference: str | None = Field(default=None, max_length=200)
 
 
-class ConfirmBody(BaseModel):
+class ConfirmBody(RequestModel):
     payment_reference: str | None = Field(default=None, max_length=200)
 
 

@@ -2,10 +2,12 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from shared.accounts import Email, FullName, NewPassword
 from shared.auth import Role
+from shared.pagination import MAX_PAGE, MAX_PAGE_SIZE
+from shared.schemas import RequestModel
 
 SortKey = Literal[
     "created_at",
@@ -19,16 +21,20 @@ SortKey = Literal[
 ]
 
 
-class UserQuery(BaseModel):
+class UserQuery(RequestModel):
+    # Query strings often carry parameters of their own (cache busters);
+    # unknown ones are ignored here, as on every other list.
+    model_config = ConfigDict(extra="ignore")
+
     q: str | None = Field(default=None, max_length=200)
     role: Role | None = None
     is_active: bool | None = None
     sort: SortKey = "-created_at"
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=100)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     email: Email
     password: NewPassword
     full_name: FullName
@@ -36,7 +42,7 @@ class UserCreate(BaseModel):
     is_active: bool = True
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestModel):
     full_name: FullName | None = None
     role: Role | None = None
     is_active: bool | None = None

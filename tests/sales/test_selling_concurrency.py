@@ -305,28 +305,34 @@ def test_one_idempotency_key_sent_concurrently_makes_one_order(
     )
 
 
-def test_a_stuck_lock_answers_busy_instead_of_hanging(
+def test_a_stuck_lock_answers_busy_and_the_next_attempt_succeeds(
     client: TestClient,
     make_event: EventFactory,
     customer: TestUser,
     database_url: str,
 ) -> None:
     event = make_event()
+    headers = {**customer.headers, "Idempotency-Key": "stuck-lock-drill"}
+
+    def reserve() -> Any:
+        path = f"/events/{event['id']}/reservations"
+        return client.post(path, json=items(event, 1), headers=headers)
+
     with psycopg.connect(database_url) as blocker:
         blocker.execute(
             b"SELECT pg_advisory_xact_lock(3, hashtext(%s::text))", (event["id"],)
         )
         blocker.execute(b"SELECT 1")  # the lock is now held by an open transaction
-        blocked = client.post(
-            f"/events/{event['id']}/reservations",
-            json=items(event, 1),
-            headers=customer.headers,
-        )
+        blocked = reserve()
         blocker.rollback()
+    retried = reserve()
 
     assert blocked.status_code == 503
     assert blocked.json()["error"] == "busy"
     assert blocked.headers["retry-after"] == "1"
+    # The refusal stored nothing: the same key runs the request afresh.
+    assert retried.status_code == 201, retried.text
+    assert run_sql(database_url, "SELECT count(*) FROM reservations") == [(1,)]
 
 
 def test_capacity_changes_during_a_storm_never_deadlock_or_undercut_sales(
