@@ -6,7 +6,8 @@
 -- outbox row. The harness replaces __EVENT__, __TICKET_TYPE__ and __BUYERS__.
 \set buyer random(1, __BUYER_COUNT__)
 SELECT status_code, body::text AS body, replayed, outbox_ids
-FROM sales_purchase(
+FROM sales_purchase_with_token(
+    now(),
     (ARRAY[__BUYERS__]::uuid[])[:buyer],
     '__EVENT__'::uuid,
     '{"items": [{"ticket_type_id": "__TICKET_TYPE__", "quantity": 1}], "seats": []}'::jsonb,

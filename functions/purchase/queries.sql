@@ -1,18 +1,19 @@
 -- name: hold
--- Hold a selection for a while (sales_hold in shared/sql); the body is the
--- Reservation, as text ready to send.
+-- Hold a selection for a while (sales_hold in shared/sql, after checking the
+-- token is still current); the body is the Reservation, as text ready to send.
 SELECT status_code, body::text AS body, replayed
-FROM sales_hold(
-    %(user_id)s, %(event_id)s, %(selection)s, %(hold_seconds)s,
+FROM sales_hold_with_token(
+    %(token_issued_at)s, %(user_id)s, %(event_id)s, %(selection)s, %(hold_seconds)s,
     %(idempotency_key)s, %(request_hash)s
 );
 
 -- name: purchase
--- Hold and confirm in one call (sales_purchase); the body is the Order, as
--- text ready to send, and the outbox rows to publish after commit.
+-- Hold and confirm in one call (sales_purchase, after checking the token is
+-- still current); the body is the Order, as text ready to send, and the
+-- outbox rows to publish after commit.
 SELECT status_code, body::text AS body, replayed, outbox_ids
-FROM sales_purchase(
-    %(user_id)s, %(event_id)s, %(selection)s, %(payment_reference)s,
+FROM sales_purchase_with_token(
+    %(token_issued_at)s, %(user_id)s, %(event_id)s, %(selection)s, %(payment_reference)s,
     %(idempotency_key)s, %(request_hash)s, %(request_id)s
 );
 

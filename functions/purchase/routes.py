@@ -1,5 +1,6 @@
 """HTTP routes of the purchase function."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -26,15 +27,18 @@ router = APIRouter(tags=["purchase"])
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-async def buyer_id(token: Annotated[str | None, Depends(_bearer)]) -> UUID:
-    """The caller's id from the token alone: the selling procedures check
-    that the account is still active in the same round trip as the work."""
+async def buyer(token: Annotated[str | None, Depends(_bearer)]) -> service.Buyer:
+    """The caller from the token alone: the selling procedures check that the
+    account is still active, and the token still current, in the same round
+    trip as the work."""
     if not token:
         raise Unauthorized()
-    return decode_access_token(token).user_id
+    claims = decode_access_token(token)
+    issued_at = datetime.fromtimestamp(claims.issued_at, UTC)
+    return service.Buyer(claims.user_id, issued_at)
 
 
-BuyerId = Annotated[UUID, Depends(buyer_id)]
+BuyerFromToken = Annotated[service.Buyer, Depends(buyer)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -80,15 +84,13 @@ def stored(answer: service.StoredAnswer) -> Response:
     responses=error_responses(SELLING),
 )
 async def hold(
-    user_id: BuyerId,
+    buyer: BuyerFromToken,
     event_id: UUID,
     selection: Selection,
     raw: Raw,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    return stored(
-        await service.hold(user_id, event_id, selection, idempotency_key, raw)
-    )
+    return stored(await service.hold(buyer, event_id, selection, idempotency_key, raw))
 
 
 @router.post(
@@ -98,13 +100,13 @@ async def hold(
     responses=error_responses(SELLING),
 )
 async def purchase(
-    user_id: BuyerId,
+    buyer: BuyerFromToken,
     event_id: UUID,
     body: PurchaseBody,
     raw: Raw,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    return stored(await service.purchase(user_id, event_id, body, idempotency_key, raw))
+    return stored(await service.purchase(buyer, event_id, body, idempotency_key, raw))
 
 
 @router.get(
@@ -131,10 +133,10 @@ async def get_reservation(
     ),
 )
 async def confirm(
-    user_id: BuyerId, reservation_id: UUID, body: ConfirmBody | None = None
+    caller: CurrentCaller, reservation_id: UUID, body: ConfirmBody | None = None
 ) -> OrderOut:
     reference = body.payment_reference if body else None
-    return await service.confirm(user_id, reservation_id, reference)
+    return await service.confirm(caller.id, reservation_id, reference)
 
 
 @router.delete(

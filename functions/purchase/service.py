@@ -6,6 +6,7 @@ takes the locks, checks availability and writes, all in one statement.
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -80,15 +81,24 @@ def _scope(caller: Caller) -> dict[str, Any]:
 # Holding and buying ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Buyer:
+    """The caller of the token-only selling routes, as the token says."""
+
+    user_id: UUID
+    token_issued_at: datetime
+
+
 def _selection_params(
-    user_id: UUID,
+    buyer: Buyer,
     event_id: UUID,
     selection: Selection,
     idempotency_key: str | None,
     request: RawRequest,
 ) -> dict[str, Any]:
     return {
-        "user_id": user_id,
+        "user_id": buyer.user_id,
+        "token_issued_at": buyer.token_issued_at,
         "event_id": event_id,
         "selection": Jsonb(
             selection.model_dump(mode="json", include={"items", "seats"})
@@ -99,13 +109,13 @@ def _selection_params(
 
 
 async def hold(
-    user_id: UUID,
+    buyer: Buyer,
     event_id: UUID,
     selection: Selection,
     idempotency_key: str | None,
     request: RawRequest,
 ) -> StoredAnswer:
-    params = _selection_params(user_id, event_id, selection, idempotency_key, request)
+    params = _selection_params(buyer, event_id, selection, idempotency_key, request)
     params["hold_seconds"] = get_settings().hold_seconds
     row = await _call("hold", params)
     log.info("reservation.held", extra={"event_id": str(event_id)})
@@ -113,13 +123,13 @@ async def hold(
 
 
 async def purchase(
-    user_id: UUID,
+    buyer: Buyer,
     event_id: UUID,
     body: PurchaseBody,
     idempotency_key: str | None,
     request: RawRequest,
 ) -> StoredAnswer:
-    params = _selection_params(user_id, event_id, body, idempotency_key, request)
+    params = _selection_params(buyer, event_id, body, idempotency_key, request)
     params["payment_reference"] = body.payment_reference
     params["request_id"] = request_id_var.get()
     row = await _call("purchase", params)

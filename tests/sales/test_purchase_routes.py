@@ -432,6 +432,31 @@ class TestPurchase:
         assert refused.headers["www-authenticate"] == "Bearer"
         assert available(client, event) == 10
 
+    def test_a_token_from_before_a_password_change_can_neither_hold_nor_buy(
+        self,
+        client: TestClient,
+        make_event: EventFactory,
+        customer: TestUser,
+        database_url: str,
+    ) -> None:
+        event = make_event()
+        run_sql(
+            database_url,
+            "UPDATE users SET tokens_valid_after = now() + interval '1 minute' "
+            "WHERE id = %s",
+            customer.id,
+        )
+
+        for path in ("purchase", "reservations"):
+            response = client.post(
+                f"/events/{event['id']}/{path}",
+                json=items(event, 1),
+                headers=customer.headers,
+            )
+            assert response.status_code == 401, path
+            assert response.json()["error"] == "invalid_token"
+        assert available(client, event) == 10
+
 
 class TestIdempotency:
     def test_same_key_and_body_replays_the_first_answer(
