@@ -75,24 +75,30 @@ def _mark_sync_returned(conn: SyncConn) -> None:
     _last_returned[conn] = time.monotonic()
 
 
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    """What both pools share: size, waits, and how connections are made."""
+    return {
+        "conninfo": database_url(settings),
+        "kwargs": connection_kwargs(settings),
+        "min_size": min(settings.database_pool_min, settings.database_pool_max),
+        "max_size": settings.database_pool_max,
+        "timeout": settings.database_pool_timeout,
+        "reconnect_timeout": settings.database_pool_timeout * 6,
+        "open": False,
+    }
+
+
 async def async_pool() -> AsyncConnectionPool[AsyncConn]:
     """The pool of this event loop, opened on first use."""
     global _async_pool, _async_pool_loop
     loop = asyncio.get_running_loop()
     if _async_pool is None or _async_pool_loop is not loop:
-        settings = get_settings()
         _async_pool = AsyncConnectionPool(
-            database_url(settings),
             connection_class=psycopg.AsyncConnection[DictRow],
-            kwargs=connection_kwargs(settings),
-            min_size=min(settings.database_pool_min, settings.database_pool_max),
-            max_size=settings.database_pool_max,
-            timeout=settings.database_pool_timeout,
             check=_check_if_idle,
             reset=_mark_returned,
-            reconnect_timeout=settings.database_pool_timeout * 6,
-            open=False,
             name="eventscale-async",
+            **_pool_options(get_settings()),
         )
         _async_pool_loop = loop
         await _async_pool.open(wait=False)
@@ -102,19 +108,12 @@ async def async_pool() -> AsyncConnectionPool[AsyncConn]:
 def sync_pool() -> ConnectionPool[SyncConn]:
     global _sync_pool
     if _sync_pool is None:
-        settings = get_settings()
         _sync_pool = ConnectionPool(
-            database_url(settings),
             connection_class=psycopg.Connection[DictRow],
-            kwargs=connection_kwargs(settings),
-            min_size=min(settings.database_pool_min, settings.database_pool_max),
-            max_size=settings.database_pool_max,
-            timeout=settings.database_pool_timeout,
             check=_check_sync_if_idle,
             reset=_mark_sync_returned,
-            reconnect_timeout=settings.database_pool_timeout * 6,
-            open=False,
             name="eventscale-sync",
+            **_pool_options(get_settings()),
         )
         _sync_pool.open(wait=False)
     return _sync_pool
