@@ -128,6 +128,25 @@ async def transaction() -> AsyncIterator[AsyncConn]:
             yield conn
 
 
+@asynccontextmanager
+async def autocommit() -> AsyncIterator[AsyncConn]:
+    """A pooled connection in autocommit mode, for ONE statement.
+
+    :func:`transaction` costs a BEGIN and a COMMIT round trip; a stored
+    procedure that does all its work in one statement is already atomic on
+    its own, so the selling hot paths run it this way.
+    """
+    pool = await async_pool()
+    with translate_errors():
+        async with pool.connection() as conn:
+            await conn.set_autocommit(True)
+            try:
+                yield conn
+            finally:
+                if not conn.closed:
+                    await conn.set_autocommit(False)
+
+
 @contextmanager
 def sync_transaction() -> Iterator[SyncConn]:
     pool = sync_pool()

@@ -37,7 +37,7 @@ async def publish_after_commit(ids: list[UUID]) -> None:
     settings = get_settings()
     if not settings.amqp_url or not ids or _cooling_down():
         return
-    import anyio  # the worker's package does not need it
+    import anyio  # only this after-commit path runs on an event loop
 
     try:
         async with db.transaction() as conn:

@@ -69,10 +69,12 @@ async def register(request: RegisterRequest) -> User:
             role="customer",
             password_hash=password_hash,
         )
-        welcome = {"user_id": str(user.id), "email": user.email}
-        await outbox.write(
-            conn, "user.registered", {**welcome, "full_name": user.full_name}
-        )
+        welcome = {
+            "user_id": str(user.id),
+            "email": user.email,
+            "full_name": user.full_name,
+        }
+        await outbox.write(conn, "user.registered", welcome)
     log.info("user.registered", extra={"user_id": str(user.id)})
     return user
 

@@ -20,7 +20,7 @@ from functions.purchase.schemas import (
     Selection,
     TicketOut,
 )
-from shared import db, outbox, statement
+from shared import db, outbox
 from shared.auth import Caller
 from shared.db import AsyncConn
 from shared.errors import AppError, NotFound
@@ -59,7 +59,7 @@ class RawRequest:
 
 async def _call(name: str, params: dict[str, Any]) -> DictRow:
     """Run one procedure call as one statement and one round trip."""
-    async with statement.autocommit() as conn:
+    async with db.autocommit() as conn:
         with refusals_as_errors():
             cursor = await conn.execute(queries[name], params)
             row = await cursor.fetchone()
