@@ -44,6 +44,16 @@ def _refuse_in(value: object) -> object:
 SafeText = Annotated[str, AfterValidator(refuse_control_characters)]
 
 
+class Schema(BaseModel):
+    """What answers and messages are built on. Their serializers are built the
+    first time they are used rather than at import, so a cold start pays only
+    for the models of the requests it serves. Request models are built at once:
+    built late inside the parameter settings FastAPI wraps them in, pydantic
+    warns that those settings do not apply to it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class RequestModel(BaseModel):
     """What every request body (and query model) is built on: fields it does
     not declare are refused rather than silently dropped, and so are strings
@@ -57,12 +67,12 @@ class RequestModel(BaseModel):
         return _refuse_in(value)
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Schema):
     error: str
     detail: str
 
 
-class FieldError(BaseModel):
+class FieldError(Schema):
     field: str
     message: str
 
@@ -71,7 +81,7 @@ class ValidationErrorBody(ErrorBody):
     fields: list[FieldError]
 
 
-class Page(BaseModel, Generic[Item]):
+class Page(Schema, Generic[Item]):
     items: list[Item]
     total: int
     page: int
