@@ -13,10 +13,16 @@ imports, the libraries row is imported the way the handlers import.
 
     .venv/bin/python -m bench.cold_start            # 15 runs of each
     .venv/bin/python -m bench.cold_start --runs 31
+    .venv/bin/python -m bench.cold_start --packaged  # after `make package`
     .venv/bin/python -m bench.cold_start --top functions.auth.handler
 
-The environment is a production one with literal values: a deployed function
-also waits for Secrets Manager, which this machine cannot reach.
+By default the modules come from the development environment. With
+``--packaged`` each is imported from its function's unpacked zip
+(``dist/build/<name>``, left by ``make package``) by the runtime's Python
+version, with nothing written beside it (Lambda's code folder is read-only):
+what a deployed container imports. The environment is a production one with
+literal values: a deployed function also waits for Secrets Manager, which
+this machine cannot reach.
 """
 
 import argparse
@@ -25,6 +31,7 @@ import re
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,27 +74,72 @@ def lambda_environment() -> dict[str, str]:
     }
 
 
-def import_seconds(module: str) -> float:
+@dataclass(frozen=True)
+class Interpreter:
+    """Where a module is imported from: this checkout's environment, or the
+    folders ``make package`` zipped."""
+
+    python: str
+    packages: Path | None = None
+
+    def run(self, module: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+        if self.packages is None:
+            command, folder, env = [self.python], ROOT, lambda_environment()
+        else:
+            folder = self.packages / _function_of(module)
+            command = [self.python, "-s"]  # no user site-packages
+            env = {
+                **lambda_environment(),
+                "PYTHONPATH": str(folder),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        return subprocess.run(
+            [*command, *args],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+
+def _function_of(module: str) -> str:
+    """The package holding ``module``: its own function's, or for the floors
+    and libraries, one that has them."""
+    if module.startswith("functions."):
+        return module.split(".")[1]
+    return "worker" if module == WORKER_FLOOR else "events"
+
+
+def packaged_interpreter() -> Interpreter:
+    from scripts.package import PYTHON_VERSION, runtime_python
+
+    python = runtime_python(None)
+    packages = ROOT / "dist" / "build"
+    if python is None:
+        sys.exit(f"--packaged needs Python {PYTHON_VERSION} on this machine")
+    if not (packages / "events").is_dir():
+        sys.exit("--packaged measures what `make package` built: run it first")
+    return Interpreter(python, packages)
+
+
+def import_seconds(interpreter: Interpreter, module: str) -> float:
     timed = TIMED_AS_HANDLERS_IMPORT if module == HTTP_LIBRARIES else TIMED_IMPORT
-    result = subprocess.run(
-        [sys.executable, "-c", timed.format(module=module)],
-        cwd=ROOT,
-        env=lambda_environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = interpreter.run(module, ["-c", timed.format(module=module)])
     return float(result.stdout)
 
 
-def measure(modules: list[str], runs: int) -> dict[str, float]:
+def measure(
+    interpreter: Interpreter, modules: list[str], runs: int
+) -> dict[str, float]:
     """Median CPU time to import each module, in milliseconds."""
     for module in modules:
-        import_seconds(module)  # the first run writes the .pyc files
+        # A first run writes the venv's .pyc files and warms the disk cache.
+        import_seconds(interpreter, module)
     samples: dict[str, list[float]] = {module: [] for module in modules}
     for _ in range(runs):
         for module in modules:
-            samples[module].append(import_seconds(module))
+            samples[module].append(import_seconds(interpreter, module))
     return {module: statistics.median(s) * 1000 for module, s in samples.items()}
 
 
@@ -112,16 +164,9 @@ def print_table(medians: dict[str, float]) -> None:
     print(f"HTTP goal (each within {HTTP_GOAL}x of the floor): {verdict}")
 
 
-def print_heaviest(module: str, count: int = 20) -> None:
+def print_heaviest(interpreter: Interpreter, module: str, count: int = 20) -> None:
     """The modules that cost ``module``'s import the most time of their own."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=ROOT,
-        env=lambda_environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = interpreter.run(module, ["-X", "importtime", "-c", f"import {module}"])
     rows = re.findall(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", result.stderr)
     heaviest = sorted(rows, key=lambda row: int(row[0]), reverse=True)[:count]
     print(f"{'self ms':>8} {'total ms':>9}  module (heaviest of {module})")
@@ -133,12 +178,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--top", metavar="MODULE", help="list its heaviest imports")
+    parser.add_argument(
+        "--packaged", action="store_true", help="import from what make package built"
+    )
     args = parser.parse_args()
+    if args.packaged:
+        interpreter = packaged_interpreter()
+    else:
+        interpreter = Interpreter(sys.executable)
     if args.top:
-        print_heaviest(args.top)
+        print_heaviest(interpreter, args.top)
         return
     modules = [HTTP_FLOOR, HTTP_LIBRARIES, *HTTP_HANDLERS, WORKER_FLOOR, WORKER_HANDLER]
-    print_table(measure(modules, args.runs))
+    print_table(measure(interpreter, modules, args.runs))
 
 
 if __name__ == "__main__":
