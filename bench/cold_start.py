@@ -5,6 +5,9 @@ process spends importing the module; the interpreter's own start-up is left
 out, being the same for all. CPU time rather than wall time, because on a
 shared machine the wall clock mostly measures the neighbours; runs are
 interleaved as well, so that what noise remains touches every target alike.
+Where even CPU time wanders (a busy virtual machine), ``--instructions``
+counts the instructions each import executes with valgrind, which repeat
+exactly from run to run.
 The HTTP handlers are compared with ``import fastapi, mangum`` (goal: within
 1.3x); the worker with that floor too (goal: well under) and with ``import
 pika``, the least a consumer can import. Handlers set themselves up with the
@@ -14,6 +17,7 @@ imports, the libraries row is imported the way the handlers import.
     .venv/bin/python -m bench.cold_start            # 15 runs of each
     .venv/bin/python -m bench.cold_start --runs 31
     .venv/bin/python -m bench.cold_start --packaged  # after `make package`
+    .venv/bin/python -m bench.cold_start --packaged --instructions
     .venv/bin/python -m bench.cold_start --top functions.auth.handler
 
 By default the modules come from the development environment. With
@@ -54,6 +58,12 @@ TIMED_IMPORT = (
     "import time; started = time.process_time(); import {module}; "
     "print(time.process_time() - started)"
 )
+INSTRUCTION_COUNTER = (
+    "valgrind",
+    "--tool=cachegrind",
+    "--cache-sim=no",
+    "--cachegrind-out-file=/dev/null",
+)
 TIMED_AS_HANDLERS_IMPORT = (
     "import time; started = time.process_time()\n"
     "from shared.coldstart import container_init\n"
@@ -71,6 +81,8 @@ def lambda_environment() -> dict[str, str]:
         "JWT_SECRET": "b" * 48,
         "AMQP_URL": "amqp://bench:bench@127.0.0.1:1/%2F",
         "EMAIL_BACKEND": "ses",
+        # One string hashing seed for every run, so instruction counts repeat.
+        "PYTHONHASHSEED": "0",
     }
 
 
@@ -82,12 +94,14 @@ class Interpreter:
     python: str
     packages: Path | None = None
 
-    def run(self, module: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, module: str, args: list[str], prefix: tuple[str, ...] = ()
+    ) -> subprocess.CompletedProcess[str]:
         if self.packages is None:
-            command, folder, env = [self.python], ROOT, lambda_environment()
+            command, folder, env = [*prefix, self.python], ROOT, lambda_environment()
         else:
             folder = self.packages / _function_of(module)
-            command = [self.python, "-s"]  # no user site-packages
+            command = [*prefix, self.python, "-s"]  # no user site-packages
             env = {
                 **lambda_environment(),
                 "PYTHONPATH": str(folder),
@@ -124,9 +138,35 @@ def packaged_interpreter() -> Interpreter:
 
 
 def import_seconds(interpreter: Interpreter, module: str) -> float:
-    timed = TIMED_AS_HANDLERS_IMPORT if module == HTTP_LIBRARIES else TIMED_IMPORT
-    result = interpreter.run(module, ["-c", timed.format(module=module)])
+    result = interpreter.run(module, ["-c", _timed_import(module)])
     return float(result.stdout)
+
+
+def _timed_import(module: str) -> str:
+    timed = TIMED_AS_HANDLERS_IMPORT if module == HTTP_LIBRARIES else TIMED_IMPORT
+    return timed.format(module=module)
+
+
+def import_instructions(interpreter: Interpreter, module: str) -> float:
+    """Millions of instructions the import executes, counted by valgrind:
+    the same on a busy machine as on an idle one (though blind to the cache
+    misses that make the garbage collector slow)."""
+    started = _instructions(interpreter, module, "import time")
+    return (_instructions(interpreter, module, _timed_import(module)) - started) / 1e6
+
+
+def _instructions(interpreter: Interpreter, module: str, code: str) -> int:
+    result = interpreter.run(module, ["-c", code], prefix=INSTRUCTION_COUNTER)
+    refs = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if refs is None:
+        sys.exit(f"valgrind counted nothing:\n{result.stderr}")
+    return int(refs.group(1).replace(",", ""))
+
+
+def count_instructions(
+    interpreter: Interpreter, modules: list[str]
+) -> dict[str, float]:
+    return {module: import_instructions(interpreter, module) for module in modules}
 
 
 def measure(
@@ -143,9 +183,9 @@ def measure(
     return {module: statistics.median(s) * 1000 for module, s in samples.items()}
 
 
-def print_table(medians: dict[str, float]) -> None:
+def print_table(medians: dict[str, float], unit: str) -> None:
     libraries = medians[HTTP_LIBRARIES]
-    print(f"{'import':<28} {'CPU ms':>8} {'vs floor':>9} {'vs libraries':>13}")
+    print(f"{'import':<28} {unit:>8} {'vs floor':>9} {'vs libraries':>13}")
     print(f"{HTTP_FLOOR:<28} {medians[HTTP_FLOOR]:>8.1f} {'(floor)':>9}")
     ratio = libraries / medians[HTTP_FLOOR]
     print(f"{'(the libraries, see above)':<28} {libraries:>8.1f} {ratio:>8.2f}x")
@@ -181,6 +221,11 @@ def main() -> None:
     parser.add_argument(
         "--packaged", action="store_true", help="import from what make package built"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions with valgrind (one run each) instead of CPU time",
+    )
     args = parser.parse_args()
     if args.packaged:
         interpreter = packaged_interpreter()
@@ -190,7 +235,10 @@ def main() -> None:
         print_heaviest(interpreter, args.top)
         return
     modules = [HTTP_FLOOR, HTTP_LIBRARIES, *HTTP_HANDLERS, WORKER_FLOOR, WORKER_HANDLER]
-    print_table(measure(interpreter, modules, args.runs))
+    if args.instructions:
+        print_table(count_instructions(interpreter, modules), "M instr")
+    else:
+        print_table(measure(interpreter, modules, args.runs), "CPU ms")
 
 
 if __name__ == "__main__":
