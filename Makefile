@@ -44,8 +44,12 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m bench.purchase_storm $(BENCH_ARGS)
 
 # One zip per function in dist/, for serverless.yml (see README, "Deploying").
+# RUNTIME_PYTHON names the Python 3.12 that precompiles the modules when it is
+# neither on the PATH nor pyenv's; UNCOMPILED=1 builds without (slower starts).
 package: $(STAMP)
-	$(VENV)/bin/python -m scripts.package --uv $(UV)
+	$(VENV)/bin/python -m scripts.package --uv $(UV) \
+	  $(if $(RUNTIME_PYTHON),--runtime-python $(RUNTIME_PYTHON)) \
+	  $(if $(UNCOMPILED),--uncompiled)
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS) || { \

@@ -8,6 +8,7 @@ Lambda's platform. boto3 is not packed: the Python runtime provides it.
 """
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -30,6 +31,14 @@ SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 # unchanged function is not deployed again.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 LAMBDA_ZIP_LIMIT_MB = 50
+
+
+NO_RUNTIME_PYTHON = (
+    f"no Python {PYTHON_VERSION} found to precompile modules with: without "
+    "them every cold start compiles its imports again. Name one with "
+    f"RUNTIME_PYTHON=/path/to/python{PYTHON_VERSION}, or build anyway with "
+    "UNCOMPILED=1."
+)
 
 
 class PackagingError(RuntimeError):
@@ -110,23 +119,40 @@ def copy_sources(function: str, target: Path) -> None:
         shutil.copyfile(ROOT / relative, destination)
 
 
-def runtime_python() -> str | None:
-    """An interpreter of the runtime's exact version, if this machine has one."""
-    python = shutil.which(f"python{PYTHON_VERSION}")
-    if python is None:
-        return None
-    probe = subprocess.run(
-        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True,
-        text=True,
-    )
-    return python if probe.stdout.strip() == PYTHON_VERSION else None
+def runtime_python(given: str | None) -> str | None:
+    """An interpreter of the runtime's exact version: the one given, else
+    ``python3.12`` on the PATH, else one that pyenv installed."""
+    if given:
+        if not _is_runtime_version(given):
+            raise PackagingError(f"{given} is not Python {PYTHON_VERSION}")
+        return given
+    candidates = [shutil.which(f"python{PYTHON_VERSION}"), *_pyenv_pythons()]
+    return next((p for p in candidates if p and _is_runtime_version(p)), None)
+
+
+def _pyenv_pythons() -> list[str]:
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    pattern = f"versions/{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"
+    return [str(path) for path in sorted(root.glob(pattern), reverse=True)]
+
+
+def _is_runtime_version(python: str) -> bool:
+    try:
+        probe = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return False
+    return probe.stdout.strip() == PYTHON_VERSION
 
 
 def precompile(target: Path, python: str | None) -> None:
     """Lambda's code folder is read-only, so modules without a matching
-    ``.pyc`` are compiled again on every cold start. Compiling needs the
-    runtime's exact Python version; without one on this machine, skip."""
+    ``.pyc`` are compiled again on every cold start (three times the import
+    time, README "Cold starts"). Compiling needs the runtime's exact Python
+    version; ``None`` means the caller chose to go without."""
     if python is None:
         return
     # Sources never change inside a zip: skip the check of each file's hash.
@@ -184,13 +210,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("functions", nargs="*", help="default: every function")
     parser.add_argument("--uv", default=shutil.which("uv") or ".tools/bin/uv")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
+    parser.add_argument(
+        "--runtime-python",
+        help=f"a Python {PYTHON_VERSION} to precompile modules with "
+        f"(default: python{PYTHON_VERSION} on the PATH, or pyenv's)",
+    )
+    parser.add_argument(
+        "--uncompiled",
+        action="store_true",
+        help="build without precompiled modules (slower cold starts)",
+    )
     args = parser.parse_args(argv)
     build_dir = args.dist / "build"
     names = args.functions or function_names()
-    python = runtime_python()
-    if python is None:
-        print(f"note: no python{PYTHON_VERSION} here, so no precompiled .pyc files")
     try:
+        python = None if args.uncompiled else runtime_python(args.runtime_python)
+        if python is None and not args.uncompiled:
+            raise PackagingError(NO_RUNTIME_PYTHON)
         zips = [build(args.uv, name, build_dir, args.dist, python) for name in names]
     except PackagingError as exc:
         print(f"package: {exc}", file=sys.stderr)

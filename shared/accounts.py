@@ -8,13 +8,14 @@ from uuid import UUID
 
 from email_validator import validate_email
 from psycopg import errors as pg_errors
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from shared import db
 from shared.auth import Role
 from shared.db import AsyncConn
 from shared.errors import Conflict, NotFound
 from shared.passwords import hash_password
+from shared.schemas import Schema
 from shared.sqlfile import load_queries
 
 queries = load_queries(__file__, "accounts.sql")
@@ -36,7 +37,7 @@ FullName = Annotated[
 ]
 
 
-class User(BaseModel):
+class User(Schema):
     id: UUID
     email: str
     full_name: str

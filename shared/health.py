@@ -5,11 +5,11 @@ from typing import Literal
 import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from shared import db
 from shared.errors import AppError
 from shared.logs import get_logger
+from shared.schemas import Schema
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -18,7 +18,7 @@ router = APIRouter(tags=["health"])
 PROBE_TIMEOUT_SECONDS = 3
 
 
-class Health(BaseModel):
+class Health(Schema):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "down"]
     queue: Literal["ok", "inline", "down"]

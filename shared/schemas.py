@@ -1,10 +1,12 @@
 """Request and response models more than one function declares."""
 
 import re
+import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 Item = TypeVar("Item")
 
@@ -44,7 +46,26 @@ def _refuse_in(value: object) -> object:
 SafeText = Annotated[str, AfterValidator(refuse_control_characters)]
 
 
-class RequestModel(BaseModel):
+class Schema(BaseModel):
+    """What every model of ours is built on. Validators and serializers are
+    built the first time a model is used rather than at import, so a cold
+    start pays only for the models of the requests it serves."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+# FastAPI wraps a body or query model in its parameter's settings (an alias)
+# and silences pydantic's warning that the alias means nothing to a model while
+# it builds the parameter. A deferred model is built later, at its first
+# request, out of FastAPI's reach, so the same warning is silenced here.
+warnings.filterwarnings(
+    "ignore",
+    message="The 'alias' attribute with value",
+    category=UnsupportedFieldAttributeWarning,
+)
+
+
+class RequestModel(Schema):
     """What every request body (and query model) is built on: fields it does
     not declare are refused rather than silently dropped, and so are strings
     the database could not store."""
@@ -57,12 +78,12 @@ class RequestModel(BaseModel):
         return _refuse_in(value)
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Schema):
     error: str
     detail: str
 
 
-class FieldError(BaseModel):
+class FieldError(Schema):
     field: str
     message: str
 
@@ -71,7 +92,7 @@ class ValidationErrorBody(ErrorBody):
     fields: list[FieldError]
 
 
-class Page(BaseModel, Generic[Item]):
+class Page(Schema, Generic[Item]):
     items: list[Item]
     total: int
     page: int

@@ -87,3 +87,21 @@ def test_a_zip_depends_only_on_its_content(tmp_path: Path) -> None:
     first = (tmp_path / "first.zip").read_bytes()
 
     assert first == (tmp_path / "second.zip").read_bytes()
+
+
+def test_a_given_interpreter_that_is_not_the_runtime_version_is_refused() -> None:
+    with pytest.raises(package.PackagingError, match=r"is not Python 3\.12"):
+        package.runtime_python("/nowhere/python3.12")
+
+
+def test_without_a_runtime_python_nothing_is_built_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(package, "runtime_python", lambda given: None)
+
+    assert package.main(["auth", "--dist", str(tmp_path)]) == 1
+
+    assert "UNCOMPILED=1" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

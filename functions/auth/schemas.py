@@ -2,10 +2,10 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.accounts import Email, FullName, NewPassword
-from shared.schemas import RequestModel
+from shared.schemas import RequestModel, Schema
 
 
 class RegisterRequest(RequestModel):
@@ -45,7 +45,7 @@ class MeUpdate(RequestModel):
     current_password: str | None = Field(default=None, max_length=128)
 
 
-class TokenPair(BaseModel):
+class TokenPair(Schema):
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"

@@ -1,12 +1,15 @@
 """Lambda entry point of the events function."""
 
-from mangum import Mangum
+from shared.coldstart import container_init
 
-from functions.events.routes import router
-from shared.app import create_app
-from shared.settings import get_settings
+with container_init():
+    from mangum import Mangum
 
-app = create_app("events", [router])
-handler = Mangum(
-    app, lifespan="off", api_gateway_base_path=get_settings().api_gateway_base_path
-)
+    from functions.events.routes import router
+    from shared.app import create_app
+    from shared.settings import get_settings
+
+    app = create_app("events", [router])
+    handler = Mangum(
+        app, lifespan="off", api_gateway_base_path=get_settings().api_gateway_base_path
+    )

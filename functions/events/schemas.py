@@ -7,7 +7,6 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     Discriminator,
     Field,
     StringConstraints,
@@ -15,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.schemas import RequestModel
+from shared.schemas import RequestModel, Schema
 
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -182,7 +181,7 @@ def check_unique_names_and_labels(ticket_types: list[TicketTypeCreate]) -> None:
         raise ValueError("seat labels must be unique within an event")
 
 
-class TicketTypeOut(BaseModel):
+class TicketTypeOut(Schema):
     id: UUID
     name: str
     price_cents: int
@@ -191,7 +190,7 @@ class TicketTypeOut(BaseModel):
     seating: Seating
 
 
-class EventOut(BaseModel):
+class EventOut(Schema):
     id: UUID
     name: str
     description: str
@@ -209,13 +208,13 @@ class EventOut(BaseModel):
     ticket_types: list[TicketTypeOut]
 
 
-class SeatOut(BaseModel):
+class SeatOut(Schema):
     label: str
     ticket_type_id: UUID
     status: Literal["available", "held", "sold"]
 
 
-class TicketTypeStats(BaseModel):
+class TicketTypeStats(Schema):
     ticket_type_id: UUID
     name: str
     seating: Seating
@@ -228,7 +227,7 @@ class TicketTypeStats(BaseModel):
     revenue_cents: int
 
 
-class EventStats(BaseModel):
+class EventStats(Schema):
     sold: int
     held: int
     available: int

@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from shared.schemas import RequestModel
+from shared.schemas import RequestModel, Schema
 
 SeatLabel = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
@@ -41,13 +41,13 @@ class ConfirmBody(RequestModel):
     payment_reference: str | None = Field(default=None, max_length=200)
 
 
-class ReservationItemOut(BaseModel):
+class ReservationItemOut(Schema):
     ticket_type_id: UUID
     quantity: int
     seats: list[str]
 
 
-class ReservationOut(BaseModel):
+class ReservationOut(Schema):
     id: UUID
     event_id: UUID
     user_id: UUID
@@ -60,7 +60,7 @@ class ReservationOut(BaseModel):
     order_id: UUID | None
 
 
-class TicketOut(BaseModel):
+class TicketOut(Schema):
     id: UUID
     code: str
     event_id: UUID
@@ -70,7 +70,7 @@ class TicketOut(BaseModel):
     checked_in_at: datetime | None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Schema):
     id: UUID
     event_id: UUID
     user_id: UUID

@@ -9,13 +9,16 @@ handled are duplicates that ``processed_messages`` turns into no-ops.
 from collections import Counter
 from typing import Any
 
-from functions.worker import delivery, jobs
-from functions.worker.service import Result
-from shared import broker, publisher
-from shared.logs import configure_logging, get_logger
-from shared.settings import get_settings
+from shared.coldstart import container_init
 
-log = get_logger(__name__)
+with container_init():
+    from functions.worker import delivery, jobs
+    from functions.worker.service import Result
+    from shared import broker, publisher
+    from shared.logs import configure_logging, get_logger
+    from shared.settings import get_settings
+
+    log = get_logger(__name__)
 
 
 class UnknownEvent(ValueError):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from shared.schemas import Schema
 
 
 @dataclass(frozen=True)
@@ -19,26 +19,26 @@ class Message:
     failures: int = 0
 
 
-class EventSummary(BaseModel):
+class EventSummary(Schema):
     id: UUID
     name: str
     venue: str
     starts_at: datetime
 
 
-class UserRegistered(BaseModel):
+class UserRegistered(Schema):
     user_id: UUID
     email: str
     full_name: str
 
 
-class TicketLine(BaseModel):
+class TicketLine(Schema):
     code: str
     ticket_type: str
     seat: str | None = None
 
 
-class OrderRefunded(BaseModel):
+class OrderRefunded(Schema):
     order_id: UUID
     user_id: UUID
     email: str
@@ -52,19 +52,19 @@ class OrderConfirmed(OrderRefunded):
     tickets: list[TicketLine]
 
 
-class Recipient(BaseModel):
+class Recipient(Schema):
     user_id: UUID
     email: str
     full_name: str
     order_ids: list[UUID]
 
 
-class EventCancelled(BaseModel):
+class EventCancelled(Schema):
     event: EventSummary
     recipients: list[Recipient]
 
 
-class CancellationNotice(BaseModel):
+class CancellationNotice(Schema):
     """``email.event_cancelled``: one buyer's share of an event.cancelled."""
 
     event: EventSummary
