@@ -8,9 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.schemas import ErrorBody, ValidationErrorBody
+from shared.schemas import SCHEMA_REFS, ErrorBody, ValidationErrorBody, json_content
 
-SCHEMAS = "#/components/schemas/"
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 BODY_ERRORS = {
@@ -45,7 +44,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
 
 def _add_error_schemas(schemas: dict[str, Any]) -> None:
     for model in (ErrorBody, ValidationErrorBody):
-        found = model.model_json_schema(ref_template=SCHEMAS + "{model}")
+        found = model.model_json_schema(ref_template=SCHEMA_REFS + "{model}")
         schemas.update(found.pop("$defs", {}))
         schemas.setdefault(model.__name__, found)
 
@@ -53,7 +52,7 @@ def _add_error_schemas(schemas: dict[str, Any]) -> None:
 def _complete_operation(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     if "422" in responses:
-        responses["422"]["content"] = _json(ValidationErrorBody)
+        responses["422"]["content"] = json_content(ValidationErrorBody)
     if "requestBody" in operation:
         _declare(responses, BODY_ERRORS)
     _declare(responses, ANY_ROUTE_ERRORS)
@@ -62,9 +61,5 @@ def _complete_operation(operation: dict[str, Any]) -> None:
 def _declare(responses: dict[str, Any], errors: dict[str, str]) -> None:
     for status, description in errors.items():
         responses.setdefault(
-            status, {"description": description, "content": _json(ErrorBody)}
+            status, {"description": description, "content": json_content(ErrorBody)}
         )
-
-
-def _json(model: type[ErrorBody]) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": SCHEMAS + model.__name__}}}
