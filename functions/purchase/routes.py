@@ -69,7 +69,10 @@ SELLING = {
 
 
 async def raw_request(request: Request) -> service.RawRequest:
-    return service.RawRequest(request.method, request.url.path, await request.body())
+    # The scope's path is what request.url.path gives for every path whose id
+    # is a UUID (no "?", "#" or "\\" to escape), without building a URL.
+    path: str = request.scope["path"]
+    return service.RawRequest(request.method, path, await request.body())
 
 
 Raw = Annotated[service.RawRequest, Depends(raw_request)]
