@@ -193,7 +193,7 @@ def api_server(database_url: str, args: argparse.Namespace) -> Iterator[ApiServe
         sys.executable, "-m", "uvicorn", "shared.local:build_local_app",
         "--factory", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--loop", loop, "--http", http,
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", "--no-proxy-headers",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
     base_url = f"http://127.0.0.1:{port}"
