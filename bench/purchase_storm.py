@@ -65,6 +65,8 @@ class Phase:
     server_errors: int
     p50_ms: float
     p99_ms: float
+    # The API process's CPU time (user + system) per answered request.
+    cpu_us: float = float("nan")
 
 
 @dataclass
@@ -183,12 +185,15 @@ def api_server(database_url: str, args: argparse.Namespace) -> Iterator[ApiServe
         "LOG_LEVEL": "WARNING",
         "DATABASE_POOL_MIN": str(pool),
         "DATABASE_POOL_MAX": str(pool),
+        # Production reaches Neon through its transaction pooler, where
+        # server-side prepared statements are off; measure that path.
+        "DATABASE_PREPARE": "true" if args.prepare else "false",
     }
     command = [
         sys.executable, "-m", "uvicorn", "shared.local:build_local_app",
         "--factory", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--loop", loop, "--http", http,
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", "--no-proxy-headers",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
     base_url = f"http://127.0.0.1:{port}"
@@ -318,10 +323,11 @@ def count_oversold(database_url: str) -> int:
 
 def print_report(phases: list[Phase], oversold: int) -> None:
     print(f"{'phase':<9}{'rate/s':>10}{'ok':>9}{'failed':>8}{'5xx':>6}"
-          f"{'p50 ms':>9}{'p99 ms':>9}")  # fmt: skip
+          f"{'p50 ms':>9}{'p99 ms':>9}{'cpu us':>9}")  # fmt: skip
     for p in phases:
         print(f"{p.name:<9}{p.rate:>10.1f}{p.succeeded:>9}{p.failed:>8}"
-              f"{p.server_errors:>6}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}")  # fmt: skip
+              f"{p.server_errors:>6}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}"
+              f"{p.cpu_us:>9.0f}")  # fmt: skip
     by_name = {p.name: p for p in phases}
     sql_tps, hot, spread = by_name["sql"].rate, by_name["hot"], by_name["spread"]
     print(
@@ -346,8 +352,19 @@ def api_phases(
     for name, targets in plan:
         with profiled(server.pid, args.profile if name == "hot" else None):
             load = Load(targets, seed_data.tokens, args.concurrency, args.seconds)
-            phases.append(run_wrk(wrk, server.url, load, name))
+            cpu_before = process_cpu_seconds(server.pid)
+            phase = run_wrk(wrk, server.url, load, name)
+            cpu = process_cpu_seconds(server.pid) - cpu_before
+        phase.cpu_us = 1e6 * cpu / max(1, phase.succeeded + phase.failed)
+        phases.append(phase)
     return phases
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    user, system = int(fields[11]), int(fields[12])
+    return (user + system) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -394,6 +411,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--loop", default="uvloop", help="uvicorn's --loop")
     parser.add_argument("--http", default="httptools", help="uvicorn's --http")
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="let the API prepare statements (production's pooler cannot)",
+    )
     parser.add_argument(
         "--profile",
         type=Path,

@@ -41,6 +41,9 @@ def connection_kwargs(settings: Settings) -> dict[str, Any]:
         # None turns server-side prepared statements off (transaction poolers).
         "prepare_threshold": 5 if settings.prepare_statements else None,
         "application_name": "eventscale",
+        # transaction() sends its own BEGIN and COMMIT either way; autocommit()
+        # then needs no switching back and forth at every checkout.
+        "autocommit": True,
     }
 
 
@@ -62,17 +65,20 @@ async def _check_if_idle(conn: AsyncConn) -> None:
         await AsyncConnectionPool.check_connection(conn)
 
 
-async def _mark_returned(conn: AsyncConn) -> None:
-    _last_returned[conn] = time.monotonic()
-
-
 def _check_sync_if_idle(conn: SyncConn) -> None:
     if _idle_for(conn) > get_settings().database_check_after_idle:
         ConnectionPool.check_connection(conn)
 
 
-def _mark_sync_returned(conn: SyncConn) -> None:
-    _last_returned[conn] = time.monotonic()
+@contextmanager
+def _lent(conn: object) -> Iterator[None]:
+    """Note when a connection goes back to its pool. (A pool ``reset``
+    callback would do it too, but makes the pool hand every returned
+    connection to a worker task or thread instead of taking it back at once.)"""
+    try:
+        yield
+    finally:
+        _last_returned[conn] = time.monotonic()
 
 
 def _pool_options(settings: Settings) -> dict[str, Any]:
@@ -96,7 +102,6 @@ async def async_pool() -> AsyncConnectionPool[AsyncConn]:
         _async_pool = AsyncConnectionPool(
             connection_class=psycopg.AsyncConnection[DictRow],
             check=_check_if_idle,
-            reset=_mark_returned,
             name="eventscale-async",
             **_pool_options(get_settings()),
         )
@@ -111,7 +116,6 @@ def sync_pool() -> ConnectionPool[SyncConn]:
         _sync_pool = ConnectionPool(
             connection_class=psycopg.Connection[DictRow],
             check=_check_sync_if_idle,
-            reset=_mark_sync_returned,
             name="eventscale-sync",
             **_pool_options(get_settings()),
         )
@@ -122,10 +126,8 @@ def sync_pool() -> ConnectionPool[SyncConn]:
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncConn]:
     """One connection from the pool, inside one transaction."""
-    pool = await async_pool()
-    with translate_errors():
-        async with pool.connection() as conn, conn.transaction():
-            yield conn
+    async with autocommit() as conn, conn.transaction():
+        yield conn
 
 
 @asynccontextmanager
@@ -139,18 +141,19 @@ async def autocommit() -> AsyncIterator[AsyncConn]:
     pool = await async_pool()
     with translate_errors():
         async with pool.connection() as conn:
-            await conn.set_autocommit(True)
-            try:
+            with _lent(conn):
                 yield conn
-            finally:
-                if not conn.closed:
-                    await conn.set_autocommit(False)
 
 
 @contextmanager
 def sync_transaction() -> Iterator[SyncConn]:
     pool = sync_pool()
-    with translate_errors(), pool.connection() as conn, conn.transaction():
+    with (
+        translate_errors(),
+        pool.connection() as conn,
+        _lent(conn),
+        conn.transaction(),
+    ):
         yield conn
 
 

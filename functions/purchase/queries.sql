@@ -3,8 +3,8 @@
 -- token is still current); the body is the Reservation, as text ready to send.
 SELECT status_code, body::text AS body, replayed
 FROM sales_hold_with_token(
-    %(token_issued_at)s, %(user_id)s, %(event_id)s, %(selection)s, %(hold_seconds)s,
-    %(idempotency_key)s, %(request_hash)s
+    %(token_issued_at)s, %(user_id)s, %(event_id)s, %(selection)s::jsonb,
+    %(hold_seconds)s, %(idempotency_key)s, %(request_hash)s
 );
 
 -- name: purchase
@@ -13,8 +13,8 @@ FROM sales_hold_with_token(
 -- outbox rows to publish after commit.
 SELECT status_code, body::text AS body, replayed, outbox_ids
 FROM sales_purchase_with_token(
-    %(token_issued_at)s, %(user_id)s, %(event_id)s, %(selection)s, %(payment_reference)s,
-    %(idempotency_key)s, %(request_hash)s, %(request_id)s
+    %(token_issued_at)s, %(user_id)s, %(event_id)s, %(selection)s::jsonb,
+    %(payment_reference)s, %(idempotency_key)s, %(request_hash)s, %(request_id)s
 );
 
 -- name: confirm

@@ -11,7 +11,6 @@ from typing import Any, Literal
 from uuid import UUID
 
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from functions.purchase.schemas import (
     OrderOut,
@@ -100,9 +99,8 @@ def _selection_params(
         "user_id": buyer.user_id,
         "token_issued_at": buyer.token_issued_at,
         "event_id": event_id,
-        "selection": Jsonb(
-            selection.model_dump(mode="json", include={"items", "seats"})
-        ),
+        # JSON text straight from pydantic's serialiser, cast to jsonb in SQL.
+        "selection": selection.model_dump_json(include={"items", "seats"}),
         "idempotency_key": idempotency_key,
         "request_hash": request.digest(),
     }
