@@ -41,12 +41,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HTTP_FLOOR = "fastapi, mangum"
 # What no HTTP function can do without: the floor, the database driver and
-# pool, settings, JSON logs, and pydantic.v1, which FastAPI imports as soon as
-# a route with a model is declared. Imported the way the handlers import
+# pool, settings and JSON logs. Imported the way the handlers import
 # (shared/coldstart.py), so that the gap above this line is our own code.
 HTTP_LIBRARIES = (
-    "fastapi, mangum, psycopg, psycopg_pool, pydantic_settings, "
-    "pythonjsonlogger.json, pydantic.v1"
+    "fastapi, mangum, psycopg, psycopg_pool, pydantic_settings, pythonjsonlogger.json"
 )
 WORKER_FLOOR = "pika"
 HTTP_GOAL = 1.3

@@ -78,6 +78,24 @@ def test_a_zip_holds_its_function_and_shared_but_no_siblings_tests_or_caches(
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
+def test_packages_leave_out_pydantic_v1_and_keep_the_rest_of_pydantic(
+    tmp_path: Path,
+) -> None:
+    for module in ("pydantic/v1/main.py", "pydantic/main.py"):
+        (tmp_path / module).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / module).touch()
+
+    package.prune_libraries(tmp_path)
+
+    assert not (tmp_path / "pydantic" / "v1").exists()
+    assert (tmp_path / "pydantic" / "main.py").exists()
+
+
+def test_the_tests_run_without_pydantic_v1_as_the_packages_do() -> None:
+    with pytest.raises(ImportError):
+        import pydantic.v1  # noqa: F401
+
+
 def test_a_zip_depends_only_on_its_content(tmp_path: Path) -> None:
     package.copy_sources("worker", tmp_path / "worker")
     package.write_zip(tmp_path / "worker", tmp_path / "first.zip")
