@@ -21,17 +21,19 @@ Run with ``make bench`` (or ``.venv/bin/python -m bench.purchase_storm --help``)
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,20 +279,42 @@ def run_pgbench(
             .replace("__BUYERS__", buyers_list)
             .replace("__BUYER_COUNT__", str(len(seed_data.buyer_ids)))
         )
+        log_prefix = Path(folder) / "latencies"
         command = [
             "pgbench", "--no-vacuum", "-n", "-M", "prepared",
             "-c", str(connections), "-j", "2", "-T", str(seconds),
-            "-f", str(script), database_url,
+            "--log", f"--log-prefix={log_prefix}", "-f", str(script), database_url,
         ]  # fmt: skip
         output = subprocess.run(
             command, capture_output=True, text=True, check=True
         ).stdout
+        latencies_ms = _pgbench_latencies_ms(Path(folder).glob("latencies.*"))
     tps = float(_pgbench_figure(r"tps = ([\d.]+)", output))
-    latency = float(_pgbench_figure(r"latency average = ([\d.]+) ms", output))
     done = int(_pgbench_figure(r"actually processed: (\d+)", output))
     failed_match = re.search(r"number of failed transactions: (\d+)", output)
     failed = int(failed_match[1]) if failed_match else 0
-    return Phase("sql", tps, done, failed, 0, latency, float("nan"))
+    p50, p99 = _percentiles(latencies_ms)
+    return Phase("sql", tps, done, failed, 0, p50, p99)
+
+
+def _pgbench_latencies_ms(logs: Iterable[Path]) -> list[float]:
+    """Each successful transaction's latency from pgbench's per-transaction
+    logs (one per thread; the third field is the latency in microseconds, or
+    ``failed``)."""
+    latencies = []
+    for log in logs:
+        for line in log.read_text().splitlines():
+            field = line.split()[2]
+            if field.isdigit():
+                latencies.append(int(field) / 1000)
+    return latencies
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    cuts = statistics.quantiles(values, n=100)
+    return cuts[49], cuts[98]
 
 
 def _pgbench_figure(pattern: str, output: str) -> str:
@@ -327,7 +351,7 @@ def print_report(phases: list[Phase], oversold: int) -> None:
     for p in phases:
         print(f"{p.name:<9}{p.rate:>10.1f}{p.succeeded:>9}{p.failed:>8}"
               f"{p.server_errors:>6}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}"
-              f"{p.cpu_us:>9.0f}")  # fmt: skip
+              f"{_figure(p.cpu_us):>9}")  # fmt: skip
     by_name = {p.name: p for p in phases}
     sql_tps, hot, spread = by_name["sql"].rate, by_name["hot"], by_name["spread"]
     print(
@@ -336,6 +360,11 @@ def print_report(phases: list[Phase], oversold: int) -> None:
         f"api_rps={hot.rate:.0f} sql_tps={sql_tps:.0f} "
         f"p50_ms={hot.p50_ms:.1f} p99_ms={hot.p99_ms:.1f}"
     )
+
+
+def _figure(value: float) -> str:
+    """A whole number, or a dash where the phase has no such figure."""
+    return "-" if math.isnan(value) else f"{value:.0f}"
 
 
 def api_phases(
