@@ -2,11 +2,16 @@
 it found it."""
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from shared.coldstart import container_init
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -42,3 +47,24 @@ def test_the_collector_comes_back_when_set_up_fails() -> None:
     with pytest.raises(ImportError), container_init():
         raise ImportError("a handler's import failed")
     assert gc.isenabled()
+
+
+def test_set_up_leaves_pydantic_v1_unimportable_as_the_packages_do() -> None:
+    # In a fresh interpreter: this one has pydantic.v1 blocked for every test.
+    attempt = (
+        "from shared.coldstart import container_init\n"
+        "with container_init():\n"
+        "    pass\n"
+        "try:\n"
+        "    import pydantic.v1\n"
+        "except ImportError:\n"
+        "    print('unimportable')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", attempt],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "unimportable"
