@@ -2,16 +2,12 @@
 it found it."""
 
 import gc
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from shared.coldstart import container_init
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.fresh_process import run_fresh
 
 
 @pytest.fixture
@@ -60,11 +56,5 @@ def test_set_up_leaves_pydantic_v1_unimportable_as_the_packages_do() -> None:
         "except ImportError:\n"
         "    print('unimportable')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", attempt],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == "unimportable"
+
+    assert run_fresh(attempt, env={}) == "unimportable"
