@@ -18,9 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def block_pydantic_v1() -> None:
+    # A None entry makes every import of the module fail at once, as a
+    # missing package does after a search.
+    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
+
+
 @contextmanager
 def container_init() -> Iterator[None]:
-    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
+    block_pydantic_v1()
     was_enabled = gc.isenabled()
     gc.disable()
     try:

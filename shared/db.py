@@ -189,7 +189,13 @@ def close_sync_pool() -> None:
 
 
 def forget_pools() -> None:
-    """Drop the pools without closing them (their loop may be gone)."""
+    """Drop the pools from outside any event loop. The async pool is closed
+    first if its loop is still there and idle (a Lambda handler's, which
+    Mangum runs on the thread's loop); otherwise its loop is gone, and it is
+    only forgotten."""
     global _async_pool, _async_pool_loop
+    loop = _async_pool_loop
+    if loop is not None and not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(close_pools())
     _async_pool = _async_pool_loop = None
     close_sync_pool()

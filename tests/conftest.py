@@ -147,18 +147,8 @@ def settings(base_settings: Settings) -> Iterator[Settings]:
     """The test settings; a test may ``configure`` others, restored after."""
     settings_module.configure(base_settings)
     yield base_settings
-    _close_pools_left_open()
-    settings_module.configure(base_settings)
-
-
-def _close_pools_left_open() -> None:
-    """Close the pool a test left open where its loop still allows it (a
-    Lambda handler's, which Mangum runs on this thread's loop), and forget
-    those whose loop is gone."""
-    loop = db._async_pool_loop
-    if loop is not None and not loop.is_closed() and not loop.is_running():
-        loop.run_until_complete(db.close_pools())
     db.forget_pools()
+    settings_module.configure(base_settings)
 
 
 @pytest.fixture(autouse=True)

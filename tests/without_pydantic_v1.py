@@ -5,6 +5,7 @@ any route is declared: FastAPI asks for pydantic.v1 when it declares one."""
 
 import sys
 
+from shared.coldstart import block_pydantic_v1
+
 assert "pydantic.v1" not in sys.modules, "imported before the tests could block it"
-# A None entry makes every import of the module fail, as a missing package does.
-sys.modules["pydantic.v1"] = None  # type: ignore[assignment]
+block_pydantic_v1()
